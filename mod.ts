@@ -1,0 +1,30 @@
+/**
+ * In-process domain events for TypeScript, with causation and correlation
+ * tracing built in.
+ *
+ * - {@linkcode createEvent} and {@linkcode defineEvent} make frozen, validated
+ *   events that are plain JSON objects; {@linkcode parseEvent} reads them
+ *   back from untrusted input.
+ *
+ * @example Create, serialize and read back an event
+ * ```ts
+ * import { createEvent, defineEvent, parseEvent } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const InviteCreated = defineEvent<"invite.created", { email: string }>("invite.created");
+ * const created = InviteCreated.create({ email: "ada@example.com" });
+ * const sent = createEvent("invite.email_sent", { to: "ada@example.com" }, { causedBy: created });
+ *
+ * assert.equal(sent.causationId, created.eventId);
+ * assert.deepEqual(parseEvent(JSON.stringify(sent)), sent);
+ * ```
+ *
+ * @module
+ */
+export * from "./src/types.ts";
+export * from "./src/errors.ts";
+export * from "./src/event.ts";
+export * from "./src/standard_schema.ts";
+export * from "./src/define_event.ts";
+export * from "./src/guards.ts";
+export * from "./src/parse_event.ts";

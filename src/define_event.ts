@@ -1,0 +1,251 @@
+import { envelopeIssues, eventTypeProblem } from "./envelope.ts";
+import { InvalidEventError } from "./errors.ts";
+import { createEvent } from "./event.ts";
+import { describeValue, formatPath } from "./json.ts";
+import type {
+  StandardSchemaV1,
+  StandardSchemaV1Result,
+} from "./standard_schema.ts";
+import type { CreateEventOptions, DomainEvent, JsonObject } from "./types.ts";
+
+/**
+ * A type guard that accepts valid payloads: `(value: unknown) => value is P`.
+ *
+ * @typeParam TPayload The payload's shape.
+ *
+ * @example A hand-written guard
+ * ```ts
+ * import type { PayloadGuard } from "@seedwork/domain-events";
+ *
+ * const isInvite: PayloadGuard<{ email: string }> = (value): value is { email: string } =>
+ *   typeof (value as { email?: unknown }).email === "string";
+ * ```
+ */
+export type PayloadGuard<TPayload extends JsonObject> = (
+  value: unknown,
+) => value is TPayload;
+
+/**
+ * What validates a payload: a {@linkcode PayloadGuard} or any synchronous
+ * Standard Schema v1 (zod, valibot, arktype, ...).
+ *
+ * @typeParam TPayload The payload's shape.
+ *
+ * @example A guard as a schema
+ * ```ts
+ * import type { PayloadSchema } from "@seedwork/domain-events";
+ *
+ * const schema: PayloadSchema<{ seats: number }> = (value): value is { seats: number } =>
+ *   typeof (value as { seats?: unknown }).seats === "number";
+ * ```
+ */
+export type PayloadSchema<TPayload extends JsonObject> =
+  | PayloadGuard<TPayload>
+  | StandardSchemaV1<unknown, TPayload>;
+
+/**
+ * Options for {@linkcode defineEvent}.
+ *
+ * @typeParam TPayload The payload's shape.
+ *
+ * @example With a guard
+ * ```ts
+ * import { defineEvent, type DefineEventOptions } from "@seedwork/domain-events";
+ *
+ * const options: DefineEventOptions<{ seats: number }> = {
+ *   schema: (value): value is { seats: number } => typeof (value as { seats?: unknown }).seats === "number",
+ * };
+ * const SeatsChanged = defineEvent("seats.changed", options);
+ * ```
+ */
+export interface DefineEventOptions<TPayload extends JsonObject> {
+  /** Validates the payload at `create`, `is` and `parseEvent`. */
+  schema: PayloadSchema<TPayload>;
+}
+
+/**
+ * A typed event definition made by {@linkcode defineEvent}: its type, a
+ * factory and a guard. Its functions need no `this`, so they can be passed
+ * around on their own.
+ *
+ * @typeParam TType The event type, a string literal.
+ * @typeParam TPayload The payload's shape.
+ *
+ * @example Usage
+ * ```ts
+ * import { defineEvent, type EventDefinition } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const InviteCreated: EventDefinition<"invite.created", { email: string }> =
+ *   defineEvent<"invite.created", { email: string }>("invite.created");
+ * const event = InviteCreated.create({ email: "ada@example.com" });
+ * assert(InviteCreated.is(event));
+ * ```
+ */
+export interface EventDefinition<
+  TType extends string,
+  TPayload extends JsonObject,
+> {
+  /** The event type, as a literal type. */
+  readonly type: TType;
+  /**
+   * Creates an event of this type, validating the payload with the schema
+   * first (its output becomes the payload).
+   *
+   * @throws {InvalidEventError} When the schema refuses the payload, or as {@linkcode createEvent} does.
+   */
+  readonly create: (
+    payload: TPayload,
+    options?: CreateEventOptions,
+  ) => DomainEvent<TType, TPayload>;
+  /** Tells whether `value` is an event of this type whose payload the schema accepts. */
+  readonly is: (value: unknown) => value is DomainEvent<TType, TPayload>;
+}
+
+/**
+ * Defines an event type once, with its payload type and an optional schema,
+ * so that creating, guarding, parsing and handling it are typed end to end.
+ *
+ * Without a schema, give the payload type as the second type argument; with
+ * one, it is inferred from the schema.
+ *
+ * @typeParam TType The event type, kept as a string literal.
+ * @typeParam TPayload The payload's shape.
+ * @param type The event type, e.g. `"invite.created"`.
+ * @param options The payload schema: a type guard or any Standard Schema v1.
+ * @returns The frozen definition.
+ * @throws {InvalidEventError} When the type or the schema is not valid.
+ *
+ * @example With a type guard as the schema
+ * ```ts
+ * import { defineEvent, InvalidEventError } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const InviteCreated = defineEvent("invite.created", {
+ *   schema: (value): value is { email: string } =>
+ *     typeof (value as { email?: unknown }).email === "string",
+ * });
+ *
+ * const event = InviteCreated.create({ email: "ada@example.com" });
+ * assert.equal(event.eventType, "invite.created");
+ * assert(InviteCreated.is(event));
+ * // @ts-expect-error: the payload does not match the schema
+ * assert.throws(() => InviteCreated.create({ email: 42 }), InvalidEventError);
+ * ```
+ *
+ * @example Type only
+ * ```ts
+ * import { defineEvent } from "@seedwork/domain-events";
+ *
+ * const InviteAccepted = defineEvent<"invite.accepted", { inviteId: string }>("invite.accepted");
+ * const event = InviteAccepted.create({ inviteId: "inv_1" });
+ * ```
+ */
+export function defineEvent<
+  TType extends string,
+  TPayload extends JsonObject = JsonObject,
+>(
+  type: TType,
+  options?: DefineEventOptions<TPayload>,
+): EventDefinition<TType, TPayload> {
+  const typeProblem = eventTypeProblem(type);
+  if (typeProblem !== undefined) {
+    throw new InvalidEventError([{ path: "type", message: typeProblem }]);
+  }
+  const schema = options?.schema;
+  const validate = schema === undefined
+    ? undefined
+    : payloadValidator(type, schema);
+  const accepts = (payload: unknown): boolean => {
+    if (validate === undefined) return true;
+    try {
+      validate(payload);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return Object.freeze({
+    type,
+    create: (payload: TPayload, createOptions?: CreateEventOptions) =>
+      createEvent(
+        type,
+        validate === undefined ? payload : validate(payload),
+        createOptions,
+      ),
+    is: (value: unknown): value is DomainEvent<TType, TPayload> =>
+      envelopeIssues(value).length === 0 &&
+      (value as DomainEvent).eventType === type &&
+      accepts((value as DomainEvent).payload),
+  });
+}
+
+function payloadValidator<TPayload extends JsonObject>(
+  type: string,
+  schema: PayloadSchema<TPayload>,
+): (payload: unknown) => TPayload {
+  if (typeof schema === "function") {
+    return (payload) => {
+      if (callSchema(type, () => schema(payload))) return payload as TPayload;
+      throw new InvalidEventError([{
+        path: "payload",
+        message: `expected a payload that the "${type}" schema (${
+          schema.name || "a type guard"
+        }) accepts, got ${describeValue(payload)}`,
+      }]);
+    };
+  }
+  const standard = typeof schema === "object" && schema !== null
+    ? schema["~standard"]
+    : undefined;
+  if (
+    typeof standard !== "object" || standard === null ||
+    standard.version !== 1 ||
+    typeof standard.validate !== "function"
+  ) {
+    throw new InvalidEventError([{
+      path: "options.schema",
+      message:
+        `expected a type guard function or a Standard Schema v1 object, got ${
+          describeValue(schema)
+        }`,
+    }]);
+  }
+  return (payload) => {
+    const result = callSchema(type, () => standard.validate(payload));
+    if (result instanceof Promise) {
+      result.catch(() => {});
+      throw new InvalidEventError([{
+        path: "payload",
+        message:
+          `expected the "${type}" schema to validate synchronously, got a Promise`,
+      }]);
+    }
+    const { issues } = result as StandardSchemaV1Result<TPayload>;
+    if (issues === undefined) return (result as { value: TPayload }).value;
+    throw new InvalidEventError(
+      issues.length === 0
+        ? [{
+          path: "payload",
+          message: `expected a payload the "${type}" schema accepts`,
+        }]
+        : issues.map((issue) => ({
+          path: formatPath("payload", issue.path ?? []),
+          message: issue.message,
+        })),
+    );
+  };
+}
+
+function callSchema<T>(type: string, call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw new InvalidEventError([{
+      path: "payload",
+      message: `expected the "${type}" schema to return, got a throw: ${
+        error instanceof Error ? error.message : describeValue(error)
+      }`,
+    }], { cause: error });
+  }
+}

@@ -1,0 +1,238 @@
+import type { DomainEvent } from "./types.ts";
+
+/**
+ * The base class of every error this library throws; `code` tells them apart
+ * without `instanceof`.
+ *
+ * @example Usage
+ * ```ts
+ * import { createEvent, DomainEventError } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => createEvent(""), DomainEventError);
+ * ```
+ */
+export class DomainEventError extends Error {
+  /** A stable, machine-readable code, e.g. `"INVALID_EVENT"`. */
+  readonly code: string;
+
+  /**
+   * Creates a library error.
+   *
+   * @param code The machine-readable code.
+   * @param message What was expected and what was found.
+   * @param options The standard error options, for `cause`.
+   */
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DomainEventError";
+    this.code = code;
+  }
+}
+
+/**
+ * One problem found in an event or its input: where, and what.
+ *
+ * @example Usage
+ * ```ts
+ * import type { EventIssue } from "@seedwork/domain-events";
+ *
+ * const issue: EventIssue = { path: "payload.seats", message: "expected a finite number, got NaN" };
+ * ```
+ */
+export interface EventIssue {
+  /** Where the problem is, e.g. `payload.items[2].price`; `""` for the input itself. */
+  readonly path: string;
+  /** What was expected and what was found. */
+  readonly message: string;
+}
+
+/**
+ * Thrown when an event, its payload, its options or a serialized event is not
+ * valid. `issues` names every problem found with its path.
+ *
+ * @example Usage
+ * ```ts
+ * import { createEvent, InvalidEventError } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * try {
+ *   createEvent("order.placed", { total: NaN });
+ *   assert.fail("expected an error");
+ * } catch (error) {
+ *   assert(error instanceof InvalidEventError);
+ *   assert.equal(error.code, "INVALID_EVENT");
+ *   assert.deepEqual(error.issues, [
+ *     { path: "payload.total", message: "expected a finite number, got NaN" },
+ *   ]);
+ * }
+ * ```
+ */
+export class InvalidEventError extends DomainEventError {
+  /** Every problem found, each with its path. */
+  readonly issues: readonly EventIssue[];
+
+  /**
+   * Creates the error from its issues.
+   *
+   * @param issues The problems found, at least one.
+   * @param options The standard error options, for `cause`.
+   */
+  constructor(issues: readonly EventIssue[], options?: ErrorOptions) {
+    super(
+      "INVALID_EVENT",
+      issues.map((issue) =>
+        issue.path ? `${issue.path}: ${issue.message}` : issue.message
+      ).join("; "),
+      options,
+    );
+    this.name = "InvalidEventError";
+    this.issues = Object.freeze(issues.map((issue) => Object.freeze(issue)));
+  }
+}
+
+/**
+ * A handler (or a middleware around it) failed on an event. `cause` holds what
+ * it threw or rejected with.
+ *
+ * @example Usage
+ * ```ts
+ * import { createEvent, HandlerError, InProcessEventDispatcher } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const dispatcher = new InProcessEventDispatcher();
+ * dispatcher.register("invite.created", function sendEmail() {
+ *   throw new Error("SMTP down");
+ * });
+ * const event = createEvent("invite.created");
+ * await assert.rejects(dispatcher.dispatch(event), (error) => {
+ *   assert(error instanceof HandlerError);
+ *   assert.equal(error.handlerName, "sendEmail");
+ *   assert.equal(error.event, event);
+ *   assert.equal((error.cause as Error).message, "SMTP down");
+ *   return true;
+ * });
+ * ```
+ */
+export class HandlerError extends DomainEventError {
+  /** The event the handler was called with. */
+  readonly event: DomainEvent;
+  /** The handler's name: its function name, its class name, or `"anonymous"`. */
+  readonly handlerName: string;
+  /** What the handler threw or rejected with. */
+  declare readonly cause: unknown;
+
+  /**
+   * Wraps a handler's failure.
+   *
+   * @param event The event being handled.
+   * @param handlerName The failing handler's name.
+   * @param cause What the handler threw or rejected with.
+   */
+  constructor(event: DomainEvent, handlerName: string, cause: unknown) {
+    super(
+      "HANDLER_FAILED",
+      `Handler "${handlerName}" failed on "${event.eventType}" (${event.eventId}): ${
+        describeCause(cause)
+      }`,
+      { cause },
+    );
+    this.name = "HandlerError";
+    this.event = event;
+    this.handlerName = handlerName;
+  }
+}
+
+/**
+ * Thrown by `context.publish` and `context.dispatch` when a chain of events
+ * caused by events goes deeper than the dispatcher's `maxDepth`: an
+ * `A → B → A` loop fails loudly instead of running forever.
+ *
+ * @example Usage
+ * ```ts
+ * import { MaxDepthExceededError } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new MaxDepthExceededError("ping", 2);
+ * assert.equal(error.code, "MAX_DEPTH_EXCEEDED");
+ * assert.equal(error.maxDepth, 2);
+ * ```
+ */
+export class MaxDepthExceededError extends DomainEventError {
+  /** The type of the event that would have gone too deep. */
+  readonly eventType: string;
+  /** The dispatcher's limit. */
+  readonly maxDepth: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param eventType The type of the event that was refused.
+   * @param maxDepth The depth limit that it would have passed.
+   */
+  constructor(eventType: string, maxDepth: number) {
+    super(
+      "MAX_DEPTH_EXCEEDED",
+      `Expected a causation chain of at most ${maxDepth} levels, but dispatching "${eventType}" would exceed it: is there a loop?`,
+    );
+    this.name = "MaxDepthExceededError";
+    this.eventType = eventType;
+    this.maxDepth = maxDepth;
+  }
+}
+
+/**
+ * Rejected by a dispatch in `"collect"` mode when handlers failed: an
+ * `AggregateError` whose `errors` are the {@linkcode HandlerError}s, in the
+ * order the handlers were registered.
+ *
+ * @example Usage
+ * ```ts
+ * import { createEvent, DispatchError, InProcessEventDispatcher } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const dispatcher = new InProcessEventDispatcher({ errorMode: "collect" });
+ * dispatcher.register("invite.created", function a() { throw new Error("a"); });
+ * dispatcher.register("invite.created", function b() { throw new Error("b"); });
+ * await assert.rejects(dispatcher.dispatch(createEvent("invite.created")), (error) => {
+ *   assert(error instanceof DispatchError);
+ *   assert.deepEqual(error.errors.map((e) => e.handlerName), ["a", "b"]);
+ *   return true;
+ * });
+ * ```
+ */
+export class DispatchError extends AggregateError {
+  /** Always `"DISPATCH_FAILED"`. */
+  readonly code: string;
+  /** The event whose handlers failed. */
+  readonly event: DomainEvent;
+  /** One {@linkcode HandlerError} for each failed handler. */
+  declare readonly errors: HandlerError[];
+
+  /**
+   * Collects handler failures.
+   *
+   * @param event The event whose handlers failed.
+   * @param errors The failures, at least one.
+   */
+  constructor(event: DomainEvent, errors: HandlerError[]) {
+    super(
+      errors,
+      `${errors.length} handler(s) failed on "${event.eventType}" (${event.eventId}): ${
+        errors.map((error) => error.handlerName).join(", ")
+      }`,
+    );
+    this.name = "DispatchError";
+    this.code = "DISPATCH_FAILED";
+    this.event = event;
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  try {
+    return String(cause);
+  } catch {
+    return typeof cause;
+  }
+}

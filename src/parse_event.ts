@@ -1,0 +1,220 @@
+import type { EventDefinition } from "./define_event.ts";
+import {
+  eventTypeProblem,
+  seal,
+  timestampProblem,
+  traceIdProblem,
+  uuidProblem,
+} from "./envelope.ts";
+import { type EventIssue, InvalidEventError } from "./errors.ts";
+import { copyJsonObject, DEFAULT_MAX_DEPTH, describeValue } from "./json.ts";
+import type { DomainEvent, JsonObject } from "./types.ts";
+
+/** The longest input {@linkcode parseEvent} reads unless told otherwise: 1 MiB. */
+const DEFAULT_MAX_LENGTH = 1024 * 1024;
+
+/**
+ * Options for {@linkcode parseEvent}.
+ *
+ * @typeParam TDefinition The definition the event must match, if any.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ParseEventOptions } from "@seedwork/domain-events";
+ *
+ * const options: ParseEventOptions = { maxDepth: 16, maxLength: 64 * 1024 };
+ * ```
+ */
+export interface ParseEventOptions<
+  // deno-lint-ignore no-explicit-any
+  TDefinition extends EventDefinition<string, any> | undefined = undefined,
+> {
+  /** When given, the event's type must be the definition's, and its schema must accept the payload. */
+  definition?: TDefinition;
+  /**
+   * How deep the payload and metadata may nest.
+   *
+   * @default {64}
+   */
+  maxDepth?: number;
+  /**
+   * The longest input read, in characters: the JSON string's length, or, for
+   * an already parsed value, the length of its strings and keys.
+   *
+   * @default {1048576}
+   */
+  maxLength?: number;
+}
+
+/**
+ * The event type {@linkcode parseEvent} returns for a given definition.
+ *
+ * @typeParam TDefinition The definition, or `undefined`.
+ *
+ * @example Usage
+ * ```ts
+ * import { defineEvent, type ParsedEvent } from "@seedwork/domain-events";
+ *
+ * const InviteCreated = defineEvent<"invite.created", { email: string }>("invite.created");
+ * type Parsed = ParsedEvent<typeof InviteCreated>; // DomainEvent<"invite.created", { email: string }>
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type ParsedEvent<
+  TDefinition extends EventDefinition<string, any> | undefined,
+> = TDefinition extends EventDefinition<infer TType, infer TPayload>
+  ? DomainEvent<TType, TPayload>
+  : DomainEvent;
+
+/**
+ * Reads an event back from JSON (a string) or from an already parsed value,
+ * checking every field and the whole payload, and returns a new frozen
+ * event. Unknown top-level fields are ignored. Made for untrusted input:
+ * whatever it is given, it returns an event or throws
+ * {@linkcode InvalidEventError}.
+ *
+ * @typeParam TDefinition The definition the event must match, if any.
+ * @param input A JSON string, or a value such as `JSON.parse` returns.
+ * @param options A definition to match, and the depth and length limits.
+ * @returns The validated, frozen event.
+ * @throws {InvalidEventError} When the input is not a valid event, naming each problem's path.
+ *
+ * @example Round-trip through JSON
+ * ```ts
+ * import { createEvent, parseEvent } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const event = createEvent("invite.created", { email: "ada@example.com" });
+ * const copy = parseEvent(JSON.stringify(event));
+ * assert.deepEqual(copy, event);
+ * ```
+ *
+ * @example Checking against a definition
+ * ```ts
+ * import { defineEvent, InvalidEventError, parseEvent } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const InviteCreated = defineEvent("invite.created", {
+ *   schema: (value): value is { email: string } =>
+ *     typeof (value as { email?: unknown }).email === "string",
+ * });
+ * const json = JSON.stringify(InviteCreated.create({ email: "ada@example.com" }));
+ * const event = parseEvent(json, { definition: InviteCreated });
+ * assert.equal(event.payload.email, "ada@example.com");
+ *
+ * const wrong = json.replace('"ada@example.com"', "42");
+ * assert.throws(() => parseEvent(wrong, { definition: InviteCreated }), InvalidEventError);
+ * ```
+ */
+export function parseEvent<
+  // deno-lint-ignore no-explicit-any
+  TDefinition extends EventDefinition<string, any> | undefined = undefined,
+>(
+  input: unknown,
+  options: ParseEventOptions<TDefinition> = {},
+): ParsedEvent<TDefinition> {
+  const {
+    definition,
+    maxDepth = DEFAULT_MAX_DEPTH,
+    maxLength = DEFAULT_MAX_LENGTH,
+  } = options;
+  const value = typeof input === "string" ? parseJson(input, maxLength) : input;
+  const event = readEnvelope(value, maxDepth, maxLength);
+  if (definition === undefined) return seal(event) as ParsedEvent<TDefinition>;
+  if (event.eventType !== definition.type) {
+    throw new InvalidEventError([{
+      path: "eventType",
+      message: `expected "${definition.type}", got ${
+        describeValue(event.eventType)
+      }`,
+    }]);
+  }
+  return definition.create(event.payload, {
+    eventId: event.eventId,
+    occurredAt: event.occurredAt,
+    correlationId: event.correlationId,
+    causationId: event.causationId,
+    metadata: event.metadata,
+  }) as ParsedEvent<TDefinition>;
+}
+
+function parseJson(input: string, maxLength: number): unknown {
+  if (input.length > maxLength) {
+    throw new InvalidEventError([{
+      path: "",
+      message:
+        `expected at most ${maxLength} characters of JSON, got ${input.length}`,
+    }]);
+  }
+  try {
+    return JSON.parse(input);
+  } catch (error) {
+    throw new InvalidEventError([{
+      path: "",
+      message: `expected JSON, got text that does not parse (${
+        (error as Error).message
+      })`,
+    }], { cause: error });
+  }
+}
+
+function readEnvelope(
+  value: unknown,
+  maxDepth: number,
+  maxLength: number,
+): DomainEvent {
+  let fields: Record<string, unknown>;
+  try {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new InvalidEventError([{
+        path: "",
+        message: `expected an event object, got ${describeValue(value)}`,
+      }]);
+    }
+    const source = value as Record<string, unknown>;
+    fields = {
+      eventId: source.eventId,
+      eventType: source.eventType,
+      occurredAt: source.occurredAt,
+      correlationId: source.correlationId,
+      causationId: source.causationId,
+      payload: source.payload,
+      metadata: source.metadata,
+    };
+  } catch (error) {
+    if (error instanceof InvalidEventError) throw error;
+    throw new InvalidEventError([{
+      path: "",
+      message: `expected an event object, got one that could not be read (${
+        error instanceof Error ? error.message : describeValue(error)
+      })`,
+    }], { cause: error });
+  }
+  const issues: EventIssue[] = [];
+  const check = (path: string, problem: string | undefined) => {
+    if (problem !== undefined) issues.push({ path, message: problem });
+  };
+  check("eventId", uuidProblem(fields.eventId));
+  check("eventType", eventTypeProblem(fields.eventType));
+  check("occurredAt", timestampProblem(fields.occurredAt));
+  check("correlationId", traceIdProblem(fields.correlationId));
+  check("causationId", traceIdProblem(fields.causationId));
+  const copies: Record<string, JsonObject> = {};
+  for (const field of ["payload", "metadata"]) {
+    try {
+      copies[field] = copyJsonObject(fields[field], field, maxDepth, maxLength);
+    } catch (error) {
+      issues.push(...(error as InvalidEventError).issues);
+    }
+  }
+  if (issues.length > 0) throw new InvalidEventError(issues);
+  return {
+    eventId: (fields.eventId as string).toLowerCase(),
+    eventType: fields.eventType as string,
+    occurredAt: fields.occurredAt as string,
+    correlationId: fields.correlationId as string | null,
+    causationId: fields.causationId as string | null,
+    payload: copies.payload as JsonObject,
+    metadata: copies.metadata as JsonObject,
+  };
+}
