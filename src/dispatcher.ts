@@ -1,0 +1,565 @@
+import type { EventDefinition } from "./define_event.ts";
+import {
+  DispatchError,
+  HandlerError,
+  MaxDepthExceededError,
+} from "./errors.ts";
+import { createEvent } from "./event.ts";
+import { assertDomainEvent } from "./guards.ts";
+import type {
+  EventHandler,
+  HandlerContext,
+  Middleware,
+  MiddlewareInfo,
+  Unsubscribe,
+} from "./handler.ts";
+import { describeValue } from "./json.ts";
+import type { DomainEvent, JsonObject } from "./types.ts";
+
+/**
+ * Options for {@linkcode InProcessEventDispatcher}.
+ *
+ * @example Usage
+ * ```ts
+ * import { InProcessEventDispatcher, type DispatcherOptions } from "@seedwork/domain-events";
+ *
+ * const options: DispatcherOptions = {
+ *   concurrency: "parallel",
+ *   errorMode: "isolate",
+ *   onHandlerError: (error) => console.error(error),
+ * };
+ * const dispatcher = new InProcessEventDispatcher(options);
+ * ```
+ */
+export interface DispatcherOptions {
+  /**
+   * `"sequential"` awaits one handler after the other; `"parallel"` starts
+   * them all, then waits for all to settle.
+   *
+   * @default {"sequential"}
+   */
+  concurrency?: "sequential" | "parallel";
+  /**
+   * What a failing handler does to its dispatch. `"fail-fast"`: the dispatch
+   * rejects with the first {@linkcode HandlerError} (sequential: the later
+   * handlers do not run; parallel: once all have settled, the first failure
+   * in registration order, the others go to `onHandlerError` if given).
+   * `"collect"`: every handler runs, then the dispatch rejects with a
+   * {@linkcode DispatchError} of them all, in registration order.
+   * `"isolate"`: every handler runs, the dispatch resolves, and each failure
+   * goes to `onHandlerError` as it happens.
+   *
+   * @default {"fail-fast"}
+   */
+  errorMode?: "fail-fast" | "collect" | "isolate";
+  /**
+   * Receives the failures the dispatch does not reject with; required in
+   * `"isolate"` mode. It should not throw: if it does, the dispatch rejects
+   * with what it threw.
+   *
+   * @default {undefined}
+   */
+  onHandlerError?: (error: HandlerError) => void;
+  /**
+   * How deep `context.publish` and `context.dispatch` may nest: an event
+   * published at depth `maxDepth + 1` is refused with
+   * {@linkcode MaxDepthExceededError}.
+   *
+   * @default {32}
+   */
+  maxDepth?: number;
+  /**
+   * Called with an event that no handler (typed or any) is registered for.
+   *
+   * @default {undefined}
+   */
+  onUnhandled?: (event: DomainEvent) => void;
+}
+
+type Handler = EventHandler;
+type TypeOrDefinition = string | { readonly type: string };
+
+const DONE: Promise<void> = Promise.resolve();
+const NONE: readonly Handler[] = [];
+
+function keyOf(type: TypeOrDefinition): string {
+  return typeof type == "string" ? type : type.type;
+}
+
+function nameOf(handler: Handler): string {
+  const name = (typeof handler == "function" ? handler : handler.constructor)
+    ?.name;
+  return name && name != "Object" ? name : "anonymous";
+}
+
+function invoke(
+  handler: Handler,
+  event: DomainEvent,
+  context: HandlerContext,
+  middleware: readonly Middleware[],
+  info: MiddlewareInfo,
+  index: number,
+): unknown {
+  const outer = middleware[index];
+  return outer
+    ? outer(
+      event,
+      () => invoke(handler, event, context, middleware, info, index + 1),
+      info,
+    )
+    : typeof handler == "function"
+    ? handler(event, context)
+    : handler.handle(event, context);
+}
+
+/**
+ * Dispatches domain events to their handlers in the same process, awaitably,
+ * with every follow-up event traced to its cause.
+ *
+ * Handlers of a type run in registration order, then the `registerAny`
+ * handlers. Each dispatch works on a snapshot: (un)registering during a
+ * dispatch takes effect from the next one. When every handler returns
+ * synchronously, no promise is made per handler.
+ *
+ * @example Register, dispatch, publish a follow-up
+ * ```ts
+ * import { defineEvent, InProcessEventDispatcher } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const InviteCreated = defineEvent<"invite.created", { email: string }>("invite.created");
+ * const dispatcher = new InProcessEventDispatcher();
+ * const log: string[] = [];
+ * dispatcher.register(InviteCreated, async (event, context) => {
+ *   const sent = await context.publish("invite.email_sent", { to: event.payload.email });
+ *   assert.equal(sent.causationId, event.eventId);
+ * });
+ * dispatcher.registerAny((event, { depth }) => { log.push(`${depth} ${event.eventType}`); });
+ *
+ * await dispatcher.dispatch(InviteCreated.create({ email: "ada@example.com" }));
+ * assert.deepEqual(log, ["1 invite.email_sent", "0 invite.created"]);
+ * ```
+ */
+export class InProcessEventDispatcher {
+  #handlers = new Map<string | null, readonly Handler[]>();
+  #middleware: readonly Middleware[] = [];
+  #options: DispatcherOptions;
+
+  /**
+   * Creates a dispatcher.
+   *
+   * @param options Concurrency, error mode, error and unhandled-event callbacks, loop guard.
+   * @throws {TypeError} When `errorMode` is `"isolate"` without an `onHandlerError` function.
+   */
+  constructor(options: DispatcherOptions = {}) {
+    if (
+      options.errorMode == "isolate" &&
+      typeof options.onHandlerError != "function"
+    ) {
+      throw new TypeError(
+        `Expected an onHandlerError function with errorMode "isolate", got ${
+          describeValue(options.onHandlerError)
+        }`,
+      );
+    }
+    this.#options = { ...options };
+  }
+
+  /**
+   * Registers a handler for one event type, typed from its definition.
+   * Registering the same handler twice for a type is a no-op.
+   *
+   * @typeParam TType The event type.
+   * @typeParam TPayload The payload's shape.
+   * @param definition The event's definition.
+   * @param handler A function, or an object with a `handle` method.
+   * @returns A function that unregisters it (also `Disposable`).
+   */
+  register<TType extends string, TPayload extends JsonObject>(
+    definition: EventDefinition<TType, TPayload>,
+    handler: EventHandler<DomainEvent<TType, TPayload>>,
+  ): Unsubscribe;
+  /**
+   * Registers a handler for one event type, given as a string.
+   *
+   * @typeParam TType The event type.
+   * @param type The event type.
+   * @param handler A function, or an object with a `handle` method.
+   * @returns A function that unregisters it (also `Disposable`).
+   */
+  register<TType extends string>(
+    type: TType,
+    handler: EventHandler<DomainEvent<TType>>,
+  ): Unsubscribe;
+  register<TEvent extends DomainEvent>(
+    type: TypeOrDefinition,
+    handler: EventHandler<TEvent>,
+  ): Unsubscribe {
+    return this.#add(keyOf(type), handler as unknown as Handler);
+  }
+
+  /**
+   * Registers a handler for every event; it runs after the type's own
+   * handlers.
+   *
+   * @param handler A function, or an object with a `handle` method.
+   * @returns A function that unregisters it (also `Disposable`).
+   *
+   * @example Usage
+   * ```ts
+   * import { createEvent, InProcessEventDispatcher } from "@seedwork/domain-events";
+   * import assert from "node:assert/strict";
+   *
+   * const dispatcher = new InProcessEventDispatcher();
+   * const types: string[] = [];
+   * const off = dispatcher.registerAny((event) => { types.push(event.eventType); });
+   * await dispatcher.dispatch(createEvent("a"));
+   * off();
+   * await dispatcher.dispatch(createEvent("b"));
+   * assert.deepEqual(types, ["a"]);
+   * ```
+   */
+  registerAny(handler: EventHandler): Unsubscribe {
+    return this.#add(null, handler);
+  }
+
+  /**
+   * Removes a handler of one event type (not a `registerAny` one: use the
+   * function `registerAny` returned).
+   *
+   * @typeParam TEvent The events the handler handles.
+   * @param type The event type or its definition.
+   * @param handler The handler given to `register`.
+   * @returns Whether it was registered.
+   *
+   * @example Usage
+   * ```ts
+   * import { InProcessEventDispatcher } from "@seedwork/domain-events";
+   * import assert from "node:assert/strict";
+   *
+   * const dispatcher = new InProcessEventDispatcher();
+   * const handler = () => {};
+   * dispatcher.register("a", handler);
+   * assert.equal(dispatcher.unregister("a", handler), true);
+   * assert.equal(dispatcher.unregister("a", handler), false);
+   * ```
+   */
+  unregister<TEvent extends DomainEvent>(
+    type: string | { readonly type: string },
+    handler: EventHandler<TEvent>,
+  ): boolean {
+    return this.#remove(keyOf(type), handler as unknown as Handler);
+  }
+
+  /**
+   * Adds a middleware around every handler call; the first added is the
+   * outermost.
+   *
+   * @param middleware The middleware.
+   * @returns This dispatcher, for chaining.
+   *
+   * @example Usage
+   * ```ts
+   * import { createEvent, InProcessEventDispatcher } from "@seedwork/domain-events";
+   * import assert from "node:assert/strict";
+   *
+   * const calls: string[] = [];
+   * const dispatcher = new InProcessEventDispatcher().use(async (_event, next, { handlerName }) => {
+   *   calls.push(`before ${handlerName}`);
+   *   await next();
+   *   calls.push(`after ${handlerName}`);
+   * });
+   * dispatcher.register("a", function audit() { calls.push("audit"); });
+   * await dispatcher.dispatch(createEvent("a"));
+   * assert.deepEqual(calls, ["before audit", "audit", "after audit"]);
+   * ```
+   */
+  use(middleware: Middleware): this {
+    this.#middleware = [...this.#middleware, middleware];
+    return this;
+  }
+
+  /**
+   * Removes every handler; middleware stays.
+   *
+   * @example Usage
+   * ```ts
+   * import { InProcessEventDispatcher } from "@seedwork/domain-events";
+   * import assert from "node:assert/strict";
+   *
+   * const dispatcher = new InProcessEventDispatcher();
+   * dispatcher.register("a", () => {});
+   * dispatcher.clear();
+   * assert.equal(dispatcher.handlerCount(), 0);
+   * ```
+   */
+  clear(): void {
+    this.#handlers.clear();
+  }
+
+  /**
+   * Counts handlers: with a type, those a dispatch of it would run (its own
+   * and the `registerAny` ones); without, every registration.
+   *
+   * @param type An event type or its definition.
+   * @returns The number of handlers.
+   *
+   * @example Usage
+   * ```ts
+   * import { InProcessEventDispatcher } from "@seedwork/domain-events";
+   * import assert from "node:assert/strict";
+   *
+   * const dispatcher = new InProcessEventDispatcher();
+   * dispatcher.register("a", () => {});
+   * dispatcher.registerAny(() => {});
+   * assert.equal(dispatcher.handlerCount("a"), 2);
+   * assert.equal(dispatcher.handlerCount("b"), 1);
+   * assert.equal(dispatcher.handlerCount(), 2);
+   * ```
+   */
+  handlerCount(type?: string | { readonly type: string }): number {
+    const handlers = this.#handlers;
+    return type === undefined
+      ? [...handlers.values()].flat().length
+      : (handlers.get(keyOf(type)) ?? NONE).length +
+        (handlers.get(null) ?? NONE).length;
+  }
+
+  /**
+   * Runs the event's handlers, by the dispatcher's concurrency and error
+   * mode.
+   *
+   * @param event The event.
+   * @returns A promise that settles when every handler has.
+   * @throws {InvalidEventError} (as a rejection) When `event` is not a domain event; no handler runs.
+   * @throws {HandlerError} (as a rejection) In `"fail-fast"` mode, for the first failing handler.
+   * @throws {DispatchError} (as a rejection) In `"collect"` mode, when handlers failed.
+   *
+   * @example Usage
+   * ```ts
+   * import { createEvent, InProcessEventDispatcher } from "@seedwork/domain-events";
+   * import assert from "node:assert/strict";
+   *
+   * const dispatcher = new InProcessEventDispatcher();
+   * let count = 0;
+   * dispatcher.register("a", () => { count++; });
+   * await dispatcher.dispatch(createEvent("a"));
+   * assert.equal(count, 1);
+   * ```
+   */
+  dispatch(event: DomainEvent): Promise<void> {
+    return this.#run(event, 0);
+  }
+
+  /**
+   * Dispatches events in order, each once the previous one's dispatch has
+   * settled; every event is checked before the first is dispatched. Stops
+   * at the first dispatch that rejects.
+   *
+   * @param events The events, e.g. from {@linkcode EventRecorder.pullEvents}.
+   * @returns A promise that settles after the last dispatch.
+   * @throws {InvalidEventError} (as a rejection) When any of them is not a domain event; none is dispatched.
+   * @throws {HandlerError} (as a rejection) As {@linkcode InProcessEventDispatcher.dispatch}.
+   * @throws {DispatchError} (as a rejection) As {@linkcode InProcessEventDispatcher.dispatch}.
+   *
+   * @example Usage
+   * ```ts
+   * import { createEvent, InProcessEventDispatcher } from "@seedwork/domain-events";
+   * import assert from "node:assert/strict";
+   *
+   * const dispatcher = new InProcessEventDispatcher();
+   * const types: string[] = [];
+   * dispatcher.registerAny((event) => { types.push(event.eventType); });
+   * await dispatcher.dispatchAll([createEvent("a"), createEvent("b")]);
+   * assert.deepEqual(types, ["a", "b"]);
+   * ```
+   */
+  async dispatchAll(events: Iterable<DomainEvent>): Promise<void> {
+    const list = [...events];
+    for (const event of list) assertDomainEvent(event);
+    for (const event of list) await this.#run(event, 0);
+  }
+
+  #add(type: string | null, handler: Handler): Unsubscribe {
+    const list = this.#handlers.get(type) ?? NONE;
+    if (!list.includes(handler)) this.#handlers.set(type, [...list, handler]);
+    let done = false;
+    const off = (() => {
+      if (!done) {
+        done = true;
+        this.#remove(type, handler);
+      }
+    }) as Unsubscribe;
+    if (Symbol.dispose) off[Symbol.dispose] = off;
+    return off;
+  }
+
+  #remove(type: string | null, handler: Handler): boolean {
+    const list = this.#handlers.get(type) ?? NONE;
+    if (!list.includes(handler)) return false;
+    if (list.length > 1) {
+      this.#handlers.set(type, list.filter((other) => other != handler));
+    } else this.#handlers.delete(type);
+    return true;
+  }
+
+  #run = (event: DomainEvent, depth: number): Promise<void> => {
+    try {
+      assertDomainEvent(event);
+      const options = this.#options;
+      const { maxDepth = 32 } = options;
+      if (depth > maxDepth) {
+        throw new MaxDepthExceededError(event.eventType, maxDepth);
+      }
+      const own = this.#handlers.get(event.eventType) ?? NONE;
+      const any = this.#handlers.get(null) ?? NONE;
+      if (own.length + any.length) {
+        return (Run.start(
+          this.#run,
+          event,
+          depth,
+          own,
+          any,
+          this.#middleware,
+          options,
+        ) ?? DONE) as Promise<void>;
+      }
+      options.onUnhandled?.(event);
+      return DONE;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+}
+
+/**
+ * One dispatch of one event: its state, and the context its handlers get
+ * (one object per dispatch; `publish` and `dispatch` are made when read).
+ */
+class Run implements HandlerContext {
+  readonly depth: number;
+  #run: (event: DomainEvent, depth: number) => Promise<void>;
+  #event: DomainEvent;
+  #own: readonly Handler[];
+  #any: readonly Handler[];
+  #middleware: readonly Middleware[];
+  #options: DispatcherOptions;
+  /** Indexed by handler, so that `flat()` lists failures in registration order. */
+  #failures?: HandlerError[];
+  #pending?: Promise<unknown>[];
+
+  /** Starts a dispatch; `undefined` when every handler returned synchronously. */
+  static start(
+    run: (event: DomainEvent, depth: number) => Promise<void>,
+    event: DomainEvent,
+    depth: number,
+    own: readonly Handler[],
+    any: readonly Handler[],
+    middleware: readonly Middleware[],
+    options: DispatcherOptions,
+  ): Promise<unknown> | undefined {
+    return new Run(run, event, depth, own, any, middleware, options).#step(0);
+  }
+
+  constructor(
+    run: (event: DomainEvent, depth: number) => Promise<void>,
+    event: DomainEvent,
+    depth: number,
+    own: readonly Handler[],
+    any: readonly Handler[],
+    middleware: readonly Middleware[],
+    options: DispatcherOptions,
+  ) {
+    this.#run = run;
+    this.#event = event;
+    this.depth = depth;
+    this.#own = own;
+    this.#any = any;
+    this.#middleware = middleware;
+    this.#options = options;
+  }
+
+  get publish(): HandlerContext["publish"] {
+    return (async (
+      type: string | EventDefinition<string, JsonObject>,
+      payload?: JsonObject,
+      options?: object,
+    ) => {
+      const createOptions = { ...options, causedBy: this.#event };
+      const event = typeof type == "string"
+        ? createEvent(type, payload, createOptions)
+        : type.create(payload as JsonObject, createOptions);
+      await this.dispatch(event);
+      return event;
+    }) as HandlerContext["publish"];
+  }
+
+  get dispatch(): (event: DomainEvent) => Promise<void> {
+    return (event) => this.#run(event, this.depth + 1);
+  }
+
+  #handler(index: number): Handler {
+    const own = this.#own;
+    return (index < own.length
+      ? own[index]
+      : this.#any[index - own.length]) as Handler;
+  }
+
+  #fail(index: number, cause: unknown): void {
+    const { errorMode, concurrency, onHandlerError } = this.#options;
+    const error = new HandlerError(
+      this.#event,
+      nameOf(this.#handler(index)),
+      cause,
+    );
+    if (errorMode == "isolate") onHandlerError?.(error);
+    else {
+      (this.#failures ??= [])[index] = error;
+      if (concurrency != "parallel" && errorMode != "collect") throw error;
+    }
+  }
+
+  #finish(): undefined {
+    const failures = this.#failures?.flat();
+    if (!failures) return;
+    const { errorMode, onHandlerError } = this.#options;
+    if (errorMode == "collect") throw new DispatchError(this.#event, failures);
+    for (const error of failures.slice(1)) onHandlerError?.(error);
+    throw failures[0];
+  }
+
+  #step(start: number): Promise<unknown> | undefined {
+    const middleware = this.#middleware;
+    const count = this.#own.length + this.#any.length;
+    for (let index = start; index < count; index++) {
+      let promise;
+      try {
+        const handler = this.#handler(index);
+        const result = invoke(
+          handler,
+          this.#event,
+          this,
+          middleware,
+          middleware.length
+            ? { handlerName: nameOf(handler), depth: this.depth }
+            : undefined as never,
+          0,
+        ) as PromiseLike<unknown> | undefined;
+        if (typeof result?.then != "function") continue;
+        promise = Promise.resolve(result).catch((cause) =>
+          this.#fail(index, cause)
+        );
+      } catch (cause) {
+        this.#fail(index, cause);
+        continue;
+      }
+      if (this.#options.concurrency != "parallel") {
+        return promise.then(() => this.#step(index + 1));
+      }
+      (this.#pending ??= []).push(promise);
+    }
+    const pending = this.#pending;
+    return pending
+      ? Promise.all(pending).then(() => this.#finish())
+      : this.#finish();
+  }
+}
