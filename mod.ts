@@ -5,6 +5,12 @@
  * - {@linkcode createEvent} and {@linkcode defineEvent} make frozen, validated
  *   events that are plain JSON objects; {@linkcode parseEvent} reads them
  *   back from untrusted input.
+ * - {@linkcode InProcessEventDispatcher} runs handlers awaitably, with three
+ *   error modes and middleware; a handler's {@linkcode HandlerContext}
+ *   publishes follow-up events traced to their cause.
+ * - {@linkcode EventRecorder} collects an aggregate's events;
+ *   {@linkcode formatCausationTree} draws what happened, one tree per
+ *   correlation.
  *
  * @example Create, serialize and read back an event
  * ```ts
@@ -28,3 +34,8 @@ export * from "./src/standard_schema.ts";
 export * from "./src/define_event.ts";
 export * from "./src/guards.ts";
 export * from "./src/parse_event.ts";
+export * from "./src/cloud_event.ts";
+export * from "./src/handler.ts";
+export * from "./src/dispatcher.ts";
+export * from "./src/recorder.ts";
+export * from "./src/causation_tree.ts";

@@ -1,0 +1,295 @@
+import type { EventDefinition } from "./define_event.ts";
+import { InvalidEventError } from "./errors.ts";
+import { assertDomainEvent } from "./guards.ts";
+import { copyJsonObject, describeValue, formatPath } from "./json.ts";
+import {
+  type ParsedEvent,
+  parseEvent,
+  type ParseEventOptions,
+} from "./parse_event.ts";
+import type { DeepReadonly, DomainEvent, JsonObject } from "./types.ts";
+
+/**
+ * An event in the CloudEvents 1.0 JSON format, as {@linkcode toCloudEvent}
+ * writes it: `JSON.stringify` it to send it.
+ *
+ * @typeParam TType The event type.
+ * @typeParam TPayload The payload's shape, carried as `data`.
+ *
+ * @example Usage
+ * ```ts
+ * import { createEvent, toCloudEvent, type CloudEvent } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const cloudEvent: CloudEvent<"invite.created", { email: string }> = toCloudEvent(
+ *   createEvent("invite.created", { email: "ada@example.com" }),
+ *   { source: "/invites" },
+ * );
+ * assert.equal(cloudEvent.data.email, "ada@example.com");
+ * ```
+ */
+export interface CloudEvent<
+  TType extends string = string,
+  TPayload extends JsonObject = JsonObject,
+> {
+  /** Always `"1.0"`. */
+  readonly specversion: "1.0";
+  /** The event's `eventId`. */
+  readonly id: string;
+  /** Where the event happened, as given to {@linkcode toCloudEvent}. */
+  readonly source: string;
+  /** The event's `eventType`. */
+  readonly type: TType;
+  /** The event's `occurredAt`. */
+  readonly time: string;
+  /** Always `"application/json"`. */
+  readonly datacontenttype: "application/json";
+  /** The event's `correlationId`; absent when it is `null`. */
+  readonly correlationid?: string;
+  /** The event's `causationId`; absent when it is `null`. */
+  readonly causationid?: string;
+  /** The event's payload. */
+  readonly data: DeepReadonly<TPayload>;
+  /** One extension attribute for each metadata key. */
+  readonly [attribute: string]: unknown;
+}
+
+/**
+ * Options for {@linkcode toCloudEvent}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ToCloudEventOptions } from "@seedwork/domain-events";
+ *
+ * const options: ToCloudEventOptions = { source: "https://example.com/invites" };
+ * ```
+ */
+export interface ToCloudEventOptions {
+  /**
+   * The CloudEvents `source`: a non-empty URI-reference without whitespace
+   * naming where the event happened, e.g. `"https://example.com/invites"` or
+   * `"/invites"`.
+   */
+  source: string;
+}
+
+const ATTRIBUTE = /^[a-z0-9]+$/;
+const CONTROL = /\p{Cc}/u;
+const JSON_TYPE = /^[^/;]+\/([^;]*\+)?json\s*(;|$)/i;
+
+/**
+ * Turns an event into the CloudEvents 1.0 JSON format, so that it can leave
+ * the process (an outbox, a queue, a webhook) and come back with
+ * {@linkcode fromCloudEvent}, unchanged.
+ *
+ * `eventId`, `eventType`, `occurredAt` and `payload` become `id`, `type`,
+ * `time` and `data` (with `datacontenttype` `"application/json"`);
+ * `correlationId` and `causationId` become the `correlationid` and
+ * `causationid` attributes of the CloudEvents correlation extension, left
+ * out when `null`. Each metadata key becomes an extension attribute of the
+ * same name, so brokers can route on it. Nothing is dropped: metadata that
+ * an attribute cannot carry is refused.
+ *
+ * @typeParam TType The event type.
+ * @typeParam TPayload The payload's shape.
+ * @param event The event.
+ * @param options The `source` of the CloudEvent.
+ * @returns A new plain object; its `data` is the event's frozen payload.
+ * @throws {InvalidEventError} When `event` is not an event, `source` is not a non-empty string without whitespace, or a metadata key is not a CloudEvents attribute name (`a` to `z` and `0` to `9`, not one of the attributes above) or its value is not a string without control characters, a boolean or a 32-bit integer.
+ *
+ * @example Round trip through JSON
+ * ```ts
+ * import { createEvent, fromCloudEvent, toCloudEvent } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const created = createEvent("invite.created", { email: "ada@example.com" }, {
+ *   correlationId: "req-42",
+ *   metadata: { tenant: "acme" },
+ * });
+ * const cloudEvent = toCloudEvent(created, { source: "/invites" });
+ * assert.equal(cloudEvent.specversion, "1.0");
+ * assert.equal(cloudEvent.correlationid, "req-42");
+ * assert.equal(cloudEvent.tenant, "acme");
+ *
+ * assert.deepEqual(fromCloudEvent(JSON.stringify(cloudEvent)), created);
+ * ```
+ *
+ * @example Metadata that is not an attribute name is refused
+ * ```ts
+ * import { createEvent, InvalidEventError, toCloudEvent } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const event = createEvent("invite.created", {}, { metadata: { tenantId: "acme" } });
+ * assert.throws(() => toCloudEvent(event, { source: "/invites" }), InvalidEventError);
+ * ```
+ */
+export function toCloudEvent<TType extends string, TPayload extends JsonObject>(
+  event: DomainEvent<TType, TPayload>,
+  options: ToCloudEventOptions,
+): CloudEvent<TType, TPayload> {
+  assertDomainEvent(event);
+  const source = options?.source;
+  checkSource(source);
+  const cloudEvent: Record<string, unknown> = {
+    specversion: "1.0",
+    id: event.eventId,
+    source,
+    type: event.eventType,
+    time: event.occurredAt,
+    datacontenttype: "application/json",
+    correlationid: event.correlationId,
+    causationid: event.causationId,
+    data: event.payload,
+  };
+  copyAttributes(event.metadata, cloudEvent, "metadata");
+  // Only the two ids can be null here: they are left out, as the
+  // correlation extension wants.
+  for (const key in cloudEvent) {
+    if (cloudEvent[key] === null) delete cloudEvent[key];
+  }
+  return cloudEvent as unknown as CloudEvent<TType, TPayload>;
+}
+
+/**
+ * Reads an event back from a CloudEvent in the JSON format, given as a JSON
+ * string or an already parsed object, and validates it as
+ * {@linkcode parseEvent} does (it is the same validator).
+ *
+ * The mapping is the reverse of {@linkcode toCloudEvent}: `id`, `type`,
+ * `time`, `correlationid`, `causationid` and `data` become `eventId`,
+ * `eventType`, `occurredAt`, `correlationId`, `causationId` and `payload`
+ * (issues name these fields), so `id` must be a UUID and `time` must be in
+ * `Date#toISOString()` form, as the event model requires. `source` must be
+ * present but is not kept. A missing `data` is an empty payload; `data`
+ * must otherwise be a JSON object. Every other attribute (`subject`,
+ * extensions) becomes a metadata key; one that is `null` counts as absent,
+ * as the JSON format says.
+ *
+ * @typeParam TDefinition The definition the event must match, if any.
+ * @param input A JSON string, or a value such as `JSON.parse` returns.
+ * @param options A definition to match, and the depth and length limits, as for {@linkcode parseEvent}.
+ * @returns The validated, frozen event.
+ * @throws {InvalidEventError} When `input` is not JSON or not an object, `specversion` is not `"1.0"`, `source` is not a non-empty string without whitespace, `datacontenttype` is not a JSON media type (subtype `json` or ending in `+json`), an attribute is not an extension attribute (`data_base64`, with binary data, is not supported), or the event is not valid (as for {@linkcode parseEvent}).
+ *
+ * @example Reading a CloudEvent
+ * ```ts
+ * import { fromCloudEvent } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const event = fromCloudEvent({
+ *   specversion: "1.0",
+ *   id: "5b7c2f5e-8a8e-4e39-9f43-8e4a8f0c1d2b",
+ *   source: "https://example.com/invites",
+ *   type: "invite.created",
+ *   time: "2024-01-14T10:30:00.000Z",
+ *   correlationid: "req-42",
+ *   tenant: "acme",
+ *   data: { email: "ada@example.com" },
+ * });
+ * assert.equal(event.eventType, "invite.created");
+ * assert.equal(event.correlationId, "req-42");
+ * assert.equal(event.causationId, null);
+ * assert.deepEqual(event.metadata, { tenant: "acme" });
+ * ```
+ */
+export function fromCloudEvent<
+  // deno-lint-ignore no-explicit-any
+  TDefinition extends EventDefinition<string, any> | undefined = undefined,
+>(
+  input: unknown,
+  options: ParseEventOptions<TDefinition> = {},
+): ParsedEvent<TDefinition> {
+  const maxLength = options.maxLength ?? 2 ** 20;
+  let value = input;
+  if (typeof input === "string") {
+    try {
+      if (input.length <= maxLength) value = JSON.parse(input);
+    } catch {
+      // parseEvent reports it below.
+    }
+    // Still the string (no JSON text parses to itself): too long or not
+    // JSON, which parseEvent reports in its words.
+    if (value === input) parseEvent(input, options);
+  }
+  const {
+    specversion,
+    source,
+    datacontenttype,
+    id,
+    type,
+    time,
+    correlationid = null,
+    causationid = null,
+    data = {},
+    ...extensions
+  } = copyJsonObject(value, "", options.maxDepth, maxLength);
+  check(specversion === "1.0", "specversion", '"1.0"', specversion);
+  checkSource(source);
+  check(
+    datacontenttype == null || JSON_TYPE.test(datacontenttype as string),
+    "datacontenttype",
+    "a JSON media type",
+    datacontenttype,
+  );
+  const metadata: JsonObject = {};
+  copyAttributes(extensions, metadata, "");
+  return parseEvent({
+    eventId: id,
+    eventType: type,
+    occurredAt: time,
+    correlationId: correlationid,
+    causationId: causationid,
+    payload: data,
+    metadata,
+  }, options);
+}
+
+/** Throws the InvalidEventError for one problem unless `ok`. */
+function check(
+  ok: boolean,
+  path: string,
+  expected: string,
+  value: unknown,
+): void {
+  if (!ok) {
+    throw new InvalidEventError([{
+      path,
+      message: `expected ${expected}, got ${describeValue(value)}`,
+    }]);
+  }
+}
+
+function checkSource(source: unknown): void {
+  check(
+    typeof source === "string" && /^\S+$/.test(source),
+    "source",
+    "a URI-reference",
+    source,
+  );
+}
+
+/**
+ * Copies extension attributes from metadata to a CloudEvent (`path` is
+ * `"metadata"`) or back (`path` is `""`), refusing what an attribute cannot
+ * carry or what would replace another attribute. A `null` attribute counts
+ * as absent; `null` metadata has no attribute to go to.
+ */
+function copyAttributes(
+  from: DeepReadonly<JsonObject>,
+  to: Record<string, unknown>,
+  path: string,
+): void {
+  for (const [key, value] of Object.entries(from)) {
+    if (value !== null || path) {
+      check(
+        ATTRIBUTE.test(key) && !Object.hasOwn(to, key) &&
+          (typeof value === "boolean" || ((value as number) | 0) === value ||
+            typeof value === "string" && !CONTROL.test(value)),
+        formatPath(path, [key]),
+        "an extension attribute (a free a-z0-9 name; a string, boolean or int32 value)",
+        value,
+      );
+      to[key] = value;
+    }
+  }
+}
