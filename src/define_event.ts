@@ -1,11 +1,8 @@
 import { envelopeIssues, eventTypeProblem } from "./envelope.ts";
 import { InvalidEventError } from "./errors.ts";
 import { createEvent } from "./event.ts";
-import { describeValue, formatPath } from "./json.ts";
-import type {
-  StandardSchemaV1,
-  StandardSchemaV1Result,
-} from "./standard_schema.ts";
+import { describeError, describeValue, formatPath, invalid } from "./json.ts";
+import type { StandardSchemaV1 } from "./standard_schema.ts";
 import type { CreateEventOptions, DomainEvent, JsonObject } from "./types.ts";
 
 /**
@@ -129,8 +126,9 @@ export interface EventDefinition<
  * const event = InviteCreated.create({ email: "ada@example.com" });
  * assert.equal(event.eventType, "invite.created");
  * assert(InviteCreated.is(event));
+ * const wrong = { email: 42 };
  * // @ts-expect-error: the payload does not match the schema
- * assert.throws(() => InviteCreated.create({ email: 42 }), InvalidEventError);
+ * assert.throws(() => InviteCreated.create(wrong), InvalidEventError);
  * ```
  *
  * @example Type only
@@ -150,33 +148,29 @@ export function defineEvent<
 ): EventDefinition<TType, TPayload> {
   const typeProblem = eventTypeProblem(type);
   if (typeProblem !== undefined) {
-    throw new InvalidEventError([{ path: "type", message: typeProblem }]);
+    throw invalid("type", typeProblem);
   }
   const schema = options?.schema;
   const validate = schema === undefined
-    ? undefined
+    ? (payload: unknown) => payload as TPayload
     : payloadValidator(type, schema);
-  const accepts = (payload: unknown): boolean => {
-    if (validate === undefined) return true;
-    try {
-      validate(payload);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   return Object.freeze({
     type,
     create: (payload: TPayload, createOptions?: CreateEventOptions) =>
-      createEvent(
-        type,
-        validate === undefined ? payload : validate(payload),
-        createOptions,
-      ),
-    is: (value: unknown): value is DomainEvent<TType, TPayload> =>
-      envelopeIssues(value).length === 0 &&
-      (value as DomainEvent).eventType === type &&
-      accepts((value as DomainEvent).payload),
+      createEvent(type, validate(payload), createOptions),
+    is: (value: unknown): value is DomainEvent<TType, TPayload> => {
+      // Never throws: a hostile value or a throwing schema is just "no".
+      try {
+        if (
+          envelopeIssues(value).length > 0 ||
+          (value as DomainEvent).eventType !== type
+        ) return false;
+        validate((value as DomainEvent).payload);
+        return true;
+      } catch {
+        return false;
+      }
+    },
   });
 }
 
@@ -184,16 +178,19 @@ function payloadValidator<TPayload extends JsonObject>(
   type: string,
   schema: PayloadSchema<TPayload>,
 ): (payload: unknown) => TPayload {
+  const refuse = (payload: unknown): never => {
+    throw invalid(
+      "payload",
+      `expected a payload the "${type}" schema accepts, got ${
+        describeValue(payload)
+      }`,
+    );
+  };
   if (typeof schema === "function") {
-    return (payload) => {
-      if (callSchema(type, () => schema(payload))) return payload as TPayload;
-      throw new InvalidEventError([{
-        path: "payload",
-        message: `expected a payload that the "${type}" schema (${
-          schema.name || "a type guard"
-        }) accepts, got ${describeValue(payload)}`,
-      }]);
-    };
+    return (payload) =>
+      callSchema(type, () => schema(payload))
+        ? payload as TPayload
+        : refuse(payload);
   }
   const standard = typeof schema === "object" && schema !== null
     ? schema["~standard"]
@@ -203,36 +200,30 @@ function payloadValidator<TPayload extends JsonObject>(
     standard.version !== 1 ||
     typeof standard.validate !== "function"
   ) {
-    throw new InvalidEventError([{
-      path: "options.schema",
-      message:
-        `expected a type guard function or a Standard Schema v1 object, got ${
-          describeValue(schema)
-        }`,
-    }]);
+    throw invalid(
+      "options.schema",
+      `expected a type guard function or a Standard Schema v1 object, got ${
+        describeValue(schema)
+      }`,
+    );
   }
   return (payload) => {
     const result = callSchema(type, () => standard.validate(payload));
     if (result instanceof Promise) {
-      result.catch(() => {});
-      throw new InvalidEventError([{
-        path: "payload",
-        message:
-          `expected the "${type}" schema to validate synchronously, got a Promise`,
-      }]);
+      result.catch(() => {}); // refused, so its rejection is nobody's to handle
+      throw invalid(
+        "payload",
+        `expected the "${type}" schema to validate synchronously, got a Promise`,
+      );
     }
-    const { issues } = result as StandardSchemaV1Result<TPayload>;
-    if (issues === undefined) return (result as { value: TPayload }).value;
+    const { issues } = result;
+    if (issues === undefined) return result.value;
+    if (issues.length === 0) refuse(payload);
     throw new InvalidEventError(
-      issues.length === 0
-        ? [{
-          path: "payload",
-          message: `expected a payload the "${type}" schema accepts`,
-        }]
-        : issues.map((issue) => ({
-          path: formatPath("payload", issue.path ?? []),
-          message: issue.message,
-        })),
+      issues.map((issue) => ({
+        path: formatPath("payload", issue.path ?? []),
+        message: issue.message,
+      })),
     );
   };
 }
@@ -241,11 +232,12 @@ function callSchema<T>(type: string, call: () => T): T {
   try {
     return call();
   } catch (error) {
-    throw new InvalidEventError([{
-      path: "payload",
-      message: `expected the "${type}" schema to return, got a throw: ${
-        error instanceof Error ? error.message : describeValue(error)
+    throw invalid(
+      "payload",
+      `expected the "${type}" schema to return, got a throw: ${
+        describeError(error)
       }`,
-    }], { cause: error });
+      { cause: error },
+    );
   }
 }

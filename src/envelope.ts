@@ -1,5 +1,5 @@
-import type { EventIssue } from "./errors.ts";
-import { describeValue } from "./json.ts";
+import { type EventIssue, InvalidEventError } from "./errors.ts";
+import { describeError, describeValue, invalid } from "./json.ts";
 import type { DomainEvent } from "./types.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -53,63 +53,98 @@ export function timestampProblem(value: unknown): string | undefined {
   }`;
 }
 
-function isFrozenRecord(value: unknown): boolean {
-  return typeof value === "object" && value !== null && !Array.isArray(value) &&
-    Object.isFrozen(value);
+/** The seven fields of an event, in the order they are written. */
+const FIELDS = [
+  "eventId",
+  "eventType",
+  "occurredAt",
+  "correlationId",
+  "causationId",
+  "payload",
+  "metadata",
+];
+
+const CHECKS: [string, (value: unknown) => string | undefined][] = [
+  ["eventId", uuidProblem],
+  ["eventType", eventTypeProblem],
+  ["occurredAt", timestampProblem],
+  ["correlationId", traceIdProblem],
+  ["causationId", traceIdProblem],
+];
+
+/**
+ * Reads the seven fields of `value`, each once (a getter cannot change a
+ * field between its check and its use), and checks the five that are not
+ * payload or metadata, adding an issue to `issues` for each problem.
+ *
+ * @throws {InvalidEventError} When `value` is not an object or cannot be read.
+ */
+export function readFields(
+  value: unknown,
+  issues: EventIssue[],
+): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  try {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw invalid(
+        "",
+        `expected an event object, got ${describeValue(value)}`,
+      );
+    }
+    for (const field of FIELDS) {
+      fields[field] = (value as Record<string, unknown>)[field];
+    }
+  } catch (error) {
+    throw error instanceof InvalidEventError ? error : unreadable(error);
+  }
+  for (const [field, problemOf] of CHECKS) {
+    const message = problemOf(fields[field]);
+    if (message !== undefined) issues.push({ path: field, message });
+  }
+  return fields;
 }
 
 /**
  * The problems that keep `value` from being an event, looking at the envelope
  * only: field types and formats, and that it and its payload and metadata are
- * frozen. Empty for an event.
+ * frozen. Empty for an event. Never throws.
  */
-export function envelopeIssues(value: unknown): EventIssue[] {
-  if (typeof value === "object" && value !== null && TRUSTED.has(value)) {
-    return [];
-  }
+export function envelopeIssues(value: unknown): readonly EventIssue[] {
+  if (TRUSTED.has(value as object)) return [];
+  const issues: EventIssue[] = [];
   try {
-    return fieldIssues(value);
+    const fields = readFields(value, issues);
+    if (!Object.isFrozen(value)) {
+      issues.unshift({
+        path: "",
+        message: "expected a frozen event, got a mutable object",
+      });
+    }
+    for (const field of ["payload", "metadata"]) {
+      const part = fields[field];
+      if (
+        typeof part !== "object" || part === null || Array.isArray(part) ||
+        !Object.isFrozen(part)
+      ) {
+        issues.push({
+          path: field,
+          message: `expected a frozen object, got ${describeValue(part)}`,
+        });
+      }
+    }
+    return issues;
   } catch (error) {
-    return [{
-      path: "",
-      message:
-        `expected a domain event object, got one that could not be read (${
-          error instanceof Error ? error.message : describeValue(error)
-        })`,
-    }];
+    return (error instanceof InvalidEventError ? error : unreadable(error))
+      .issues;
   }
 }
 
-function fieldIssues(value: unknown): EventIssue[] {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return [{
-      path: "",
-      message: `expected a domain event object, got ${describeValue(value)}`,
-    }];
-  }
-  const event = value as Record<string, unknown>;
-  const issues: EventIssue[] = [];
-  const check = (path: string, problem: string | undefined) => {
-    if (problem !== undefined) issues.push({ path, message: problem });
-  };
-  check(
+function unreadable(error: unknown): InvalidEventError {
+  return invalid(
     "",
-    Object.isFrozen(event)
-      ? undefined
-      : "expected a frozen event, got a mutable object",
+    `expected an event object, got one that could not be read (${
+      describeError(error)
+    })`,
+    { cause: error },
   );
-  check("eventId", uuidProblem(event.eventId));
-  check("eventType", eventTypeProblem(event.eventType));
-  check("occurredAt", timestampProblem(event.occurredAt));
-  check("correlationId", traceIdProblem(event.correlationId));
-  check("causationId", traceIdProblem(event.causationId));
-  for (const field of ["payload", "metadata"]) {
-    check(
-      field,
-      isFrozenRecord(event[field])
-        ? undefined
-        : `expected a frozen object, got ${describeValue(event[field])}`,
-    );
-  }
-  return issues;
 }

@@ -8,7 +8,12 @@ import {
   uuidProblem,
 } from "./envelope.ts";
 import { type EventIssue, InvalidEventError } from "./errors.ts";
-import { copyJsonObject, describeValue, EMPTY_OBJECT } from "./json.ts";
+import {
+  copyJsonObject,
+  describeValue,
+  EMPTY_OBJECT,
+  invalid,
+} from "./json.ts";
 import type { CreateEventOptions, DomainEvent, JsonObject } from "./types.ts";
 
 /**
@@ -50,37 +55,26 @@ export function createEvent<
 ): DomainEvent<TType, TPayload> {
   const typeProblem = eventTypeProblem(eventType);
   if (typeProblem !== undefined) {
-    throw new InvalidEventError([{ path: "eventType", message: typeProblem }]);
+    throw invalid("eventType", typeProblem);
   }
   const frozenPayload = payload === undefined
     ? EMPTY_OBJECT
     : copyJsonObject(payload, "payload");
-  if (options === undefined) {
-    return seal({
-      eventId: crypto.randomUUID(),
-      eventType,
-      occurredAt: currentTimestamp(),
-      correlationId: null,
-      causationId: null,
-      payload: frozenPayload,
-      metadata: EMPTY_OBJECT,
-    }) as DomainEvent<TType, TPayload>;
-  }
-  const fields = readOptions(options);
+  const fields = options === undefined ? undefined : readOptions(options);
   return seal({
-    eventId: fields.eventId,
+    eventId: fields?.eventId ?? crypto.randomUUID(),
     eventType,
-    occurredAt: fields.occurredAt,
-    correlationId: fields.correlationId,
-    causationId: fields.causationId,
+    occurredAt: fields?.occurredAt ?? currentTimestamp(),
+    correlationId: fields?.correlationId ?? null,
+    causationId: fields?.causationId ?? null,
     payload: frozenPayload,
-    metadata: fields.metadata,
+    metadata: fields?.metadata ?? EMPTY_OBJECT,
   }) as DomainEvent<TType, TPayload>;
 }
 
 interface EnvelopeFields {
-  eventId: string;
-  occurredAt: string;
+  eventId: string | undefined;
+  occurredAt: string | undefined;
   correlationId: string | null;
   causationId: string | null;
   metadata: JsonObject;
@@ -88,39 +82,37 @@ interface EnvelopeFields {
 
 function readOptions(options: CreateEventOptions): EnvelopeFields {
   if (typeof options !== "object" || options === null) {
-    throw new InvalidEventError([{
-      path: "options",
-      message: `expected an object, got ${describeValue(options)}`,
-    }]);
+    throw invalid(
+      "options",
+      `expected an object, got ${describeValue(options)}`,
+    );
   }
   const issues: EventIssue[] = [];
-  const { causedBy, eventId, occurredAt, metadata } = options;
-  let { correlationId = null, causationId = null } = options;
-
-  if (causedBy !== undefined) {
-    if (
-      options.correlationId !== undefined || options.causationId !== undefined
-    ) {
-      issues.push({
-        path: "options.causedBy",
-        message:
-          "expected either causedBy or correlationId/causationId, got both (two sources of truth)",
-      });
-    } else if (envelopeIssues(causedBy).length > 0) {
-      issues.push({
-        path: "options.causedBy",
-        message: `expected a domain event, got ${describeValue(causedBy)}`,
-      });
-    } else {
-      correlationId = causedBy.correlationId ?? causedBy.eventId;
-      causationId = causedBy.eventId;
-    }
-  }
   const check = (path: string, problem: string | undefined) => {
     if (problem !== undefined) {
       issues.push({ path: `options.${path}`, message: problem });
     }
   };
+  const { causedBy, eventId, occurredAt, metadata } = options;
+  let { correlationId = null, causationId = null } = options;
+  if (causedBy !== undefined) {
+    const problems = envelopeIssues(causedBy);
+    if (
+      options.correlationId !== undefined || options.causationId !== undefined
+    ) {
+      check(
+        "causedBy",
+        "expected either causedBy or correlationId/causationId, got both (two sources of truth)",
+      );
+    } else if (problems.length > 0) {
+      for (const { path, message } of problems) {
+        check(path ? `causedBy.${path}` : "causedBy", message);
+      }
+    } else {
+      correlationId = causedBy.correlationId ?? causedBy.eventId;
+      causationId = causedBy.eventId;
+    }
+  }
   check("correlationId", traceIdProblem(correlationId));
   check("causationId", traceIdProblem(causationId));
   if (eventId !== undefined) check("eventId", uuidProblem(eventId));
@@ -135,10 +127,8 @@ function readOptions(options: CreateEventOptions): EnvelopeFields {
   }
   if (issues.length > 0) throw new InvalidEventError(issues);
   return {
-    eventId: eventId === undefined
-      ? crypto.randomUUID()
-      : eventId.toLowerCase(),
-    occurredAt: timestamp ?? currentTimestamp(),
+    eventId: eventId?.toLowerCase(),
+    occurredAt: timestamp,
     correlationId,
     causationId,
     metadata: metadata === undefined

@@ -10,7 +10,8 @@ export const EMPTY_OBJECT: JsonObject = Object.freeze({});
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 /**
- * Formats a path the way a reader writes it in code: `payload.items[2]["a b"]`.
+ * Formats a path the way a reader writes it in code: `payload.items[2]["a b"]`;
+ * with an empty `root`, `items[2]`.
  */
 export function formatPath(
   root: string,
@@ -27,6 +28,20 @@ export function formatPath(
   return path;
 }
 
+/** An InvalidEventError with one issue. */
+export function invalid(
+  path: string,
+  message: string,
+  options?: ErrorOptions,
+): InvalidEventError {
+  return new InvalidEventError([{ path, message }], options);
+}
+
+/** What a caught error says: its message, or the thrown value described. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : describeValue(error);
+}
+
 /** Names a value for an error message: `NaN`, `"abc"`, `undefined`, `a function`, `Date`. */
 export function describeValue(value: unknown): string {
   switch (typeof value) {
@@ -39,36 +54,28 @@ export function describeValue(value: unknown): string {
     case "undefined":
       return String(value);
     case "bigint":
-      return "a bigint";
     case "symbol":
-      return "a symbol";
     case "function":
-      return "a function";
+      return `a ${typeof value}`;
   }
   if (value === null) return "null";
   try {
-    if (Array.isArray(value)) return "an array";
     const prototype = Object.getPrototypeOf(value);
+    if (Array.isArray(value) && prototype === Array.prototype) {
+      return "an array";
+    }
     if (prototype === null || prototype === Object.prototype) {
       return "an object";
     }
+    // A class instance is named by its class; an object whose prototype is
+    // another object (or another realm's Object.prototype) is not.
     const name = prototype.constructor?.name;
-    if (name === "Object") return "an object from another realm";
-    return typeof name === "string" && name
+    return typeof name === "string" && name && name !== "Object"
       ? name
       : "an object with a custom prototype";
   } catch {
     return "an object that cannot be inspected";
   }
-}
-
-interface Walk {
-  readonly root: string;
-  readonly maxDepth: number;
-  readonly keys: (string | number)[];
-  readonly ancestors: object[];
-  /** Characters left before the input counts as too large. */
-  budget: number;
 }
 
 /**
@@ -83,139 +90,107 @@ export function copyJsonObject(
   maxDepth: number = DEFAULT_MAX_DEPTH,
   maxChars: number = Infinity,
 ): JsonObject {
-  const walk: Walk = {
-    root,
-    maxDepth,
-    keys: [],
-    ancestors: [],
-    budget: maxChars,
+  // The path to the value being copied, and the containers holding it: the
+  // object or array being entered is at level `ancestors.length + 1`.
+  const keys: (string | number)[] = [];
+  const ancestors: object[] = [];
+  // About how many characters of JSON the values copied so far would take.
+  let chars = 0;
+
+  const fail = (message: string): never => {
+    throw invalid(formatPath(root, keys), message);
   };
-  try {
-    if (!isPlainObject(value)) {
-      fail(walk, `expected a plain object, got ${describeValue(value)}`);
+  const spend = (count: number): void => {
+    if ((chars += count) > maxChars) {
+      fail(`expected at most ${maxChars} characters of JSON, got more`);
     }
-    return copyObject(walk, value, 1);
-  } catch (error) {
-    if (error instanceof InvalidEventError) throw error;
-    throw new InvalidEventError([{
-      path: formatPath(walk.root, walk.keys),
-      message: `could not be read: ${
-        error instanceof Error ? error.message : describeValue(error)
-      }`,
-    }], { cause: error });
-  }
-}
-
-function fail(walk: Walk, message: string): never {
-  throw new InvalidEventError([{
-    path: formatPath(walk.root, walk.keys),
-    message,
-  }]);
-}
-
-function spend(walk: Walk, chars: number): void {
-  walk.budget -= chars;
-  if (walk.budget < 0) {
-    fail(walk, "expected a smaller input, got more than the length limit");
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return false;
-  }
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
-
-function copyValue(walk: Walk, value: unknown, depth: number): unknown {
-  switch (typeof value) {
-    case "string":
-      spend(walk, value.length);
-      return value;
-    case "boolean":
-      return value;
-    case "number":
-      if (Number.isFinite(value)) return value;
-      return fail(walk, `expected a finite number, got ${value}`);
-    case "object":
-      if (value === null) return value;
-      if (Array.isArray(value)) {
-        if (Object.getPrototypeOf(value) !== Array.prototype) {
-          return fail(
-            walk,
-            `expected a plain array, got ${describeValue(value)}`,
-          );
+  };
+  const enter = (container: object): void => {
+    if (ancestors.length >= maxDepth) {
+      fail(`expected at most ${maxDepth} levels of nesting, got more`);
+    }
+    if (ancestors.includes(container)) {
+      fail("expected JSON data, got a cycle (an object that contains itself)");
+    }
+    spend(2);
+    ancestors.push(container);
+  };
+  const copyValue = (item: unknown): unknown => {
+    switch (typeof item) {
+      case "string":
+        spend(item.length);
+        return item;
+      case "boolean":
+        return item;
+      case "number":
+        return Number.isFinite(item)
+          ? item
+          : fail(`expected a finite number, got ${item}`);
+      case "object":
+        if (item === null) return item;
+        if (!Array.isArray(item)) return copyObject(item);
+        if (Object.getPrototypeOf(item) !== Array.prototype) {
+          fail(`expected a plain array, got ${describeValue(item)}`);
         }
-        return copyArray(walk, value, depth);
+        return copyArray(item);
+    }
+    return fail(`expected JSON data, got ${describeValue(item)}`);
+  };
+  const copyArray = (array: readonly unknown[]): readonly unknown[] => {
+    enter(array);
+    const length = array.length;
+    const copy: unknown[] = new Array(length);
+    for (let index = 0; index < length; index++) {
+      keys.push(index);
+      const item = array[index];
+      if (item === undefined) {
+        fail("expected JSON data, got undefined (arrays cannot hold it)");
       }
-      if (isPlainObject(value)) return copyObject(walk, value, depth);
-      return fail(walk, `expected a plain object, got ${describeValue(value)}`);
-  }
-  return fail(walk, `expected JSON data, got ${describeValue(value)}`);
-}
+      copy[index] = copyValue(item);
+      spend(1);
+      keys.pop();
+    }
+    ancestors.pop();
+    return Object.freeze(copy);
+  };
+  const copyObject = (object: object): JsonObject => {
+    const prototype = Object.getPrototypeOf(object);
+    if (
+      Array.isArray(object) ||
+      prototype !== Object.prototype && prototype !== null
+    ) {
+      fail(`expected a plain object, got ${describeValue(object)}`);
+    }
+    enter(object);
+    for (const symbol of Object.getOwnPropertySymbols(object)) {
+      if (Object.prototype.propertyIsEnumerable.call(object, symbol)) {
+        fail(`expected string keys, got the symbol key ${String(symbol)}`);
+      }
+    }
+    const copy: JsonObject = {};
+    for (const key of Object.keys(object)) {
+      keys.push(key);
+      if (key === "__proto__") {
+        fail('expected any key but "__proto__", got "__proto__"');
+      }
+      spend(key.length + 3);
+      const item = (object as Record<string, unknown>)[key];
+      if (item !== undefined) copy[key] = copyValue(item) as JsonObject[string];
+      keys.pop();
+    }
+    ancestors.pop();
+    return Object.freeze(copy);
+  };
 
-function enter(walk: Walk, container: object, depth: number): void {
-  if (depth > walk.maxDepth) {
-    fail(walk, `expected at most ${walk.maxDepth} levels of nesting, got more`);
-  }
-  if (walk.ancestors.includes(container)) {
-    fail(
-      walk,
-      "expected JSON data, got a cycle (an object that contains itself)",
+  try {
+    return typeof value === "object" && value !== null
+      ? copyObject(value)
+      : fail(`expected a plain object, got ${describeValue(value)}`);
+  } catch (error) {
+    throw error instanceof InvalidEventError ? error : invalid(
+      formatPath(root, keys),
+      `could not be read: ${describeError(error)}`,
+      { cause: error },
     );
   }
-  spend(walk, 2);
-  walk.ancestors.push(container);
-}
-
-function copyArray(
-  walk: Walk,
-  array: readonly unknown[],
-  depth: number,
-): readonly unknown[] {
-  enter(walk, array, depth);
-  const length = array.length;
-  const copy: unknown[] = new Array(length);
-  for (let index = 0; index < length; index++) {
-    walk.keys.push(index);
-    const item = array[index];
-    if (item === undefined) {
-      fail(walk, "expected JSON data, got undefined (arrays cannot hold it)");
-    }
-    copy[index] = copyValue(walk, item, depth + 1);
-    spend(walk, 1);
-    walk.keys.pop();
-  }
-  walk.ancestors.pop();
-  return Object.freeze(copy);
-}
-
-function copyObject(
-  walk: Walk,
-  object: Record<string, unknown>,
-  depth: number,
-): JsonObject {
-  enter(walk, object, depth);
-  const symbols = Object.getOwnPropertySymbols(object);
-  for (const symbol of symbols) {
-    if (Object.prototype.propertyIsEnumerable.call(object, symbol)) {
-      fail(walk, `expected string keys, got the symbol key ${String(symbol)}`);
-    }
-  }
-  const copy: JsonObject = {};
-  for (const key of Object.keys(object)) {
-    walk.keys.push(key);
-    if (key === "__proto__") {
-      fail(walk, 'expected any key but "__proto__", got "__proto__"');
-    }
-    spend(walk, key.length + 3);
-    const item = object[key];
-    if (item !== undefined) {
-      copy[key] = copyValue(walk, item, depth + 1) as JsonObject[string];
-    }
-    walk.keys.pop();
-  }
-  walk.ancestors.pop();
-  return Object.freeze(copy);
 }

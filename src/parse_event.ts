@@ -1,14 +1,14 @@
 import type { EventDefinition } from "./define_event.ts";
-import {
-  eventTypeProblem,
-  seal,
-  timestampProblem,
-  traceIdProblem,
-  uuidProblem,
-} from "./envelope.ts";
+import { readFields, seal } from "./envelope.ts";
 import { type EventIssue, InvalidEventError } from "./errors.ts";
-import { copyJsonObject, DEFAULT_MAX_DEPTH, describeValue } from "./json.ts";
-import type { DomainEvent, JsonObject } from "./types.ts";
+import {
+  copyJsonObject,
+  DEFAULT_MAX_DEPTH,
+  describeError,
+  describeValue,
+  invalid,
+} from "./json.ts";
+import type { CreateEventOptions, DomainEvent } from "./types.ts";
 
 /** The longest input {@linkcode parseEvent} reads unless told otherwise: 1 MiB. */
 const DEFAULT_MAX_LENGTH = 1024 * 1024;
@@ -59,8 +59,8 @@ export interface ParseEventOptions<
  * type Parsed = ParsedEvent<typeof InviteCreated>; // DomainEvent<"invite.created", { email: string }>
  * ```
  */
-// deno-lint-ignore no-explicit-any
 export type ParsedEvent<
+  // deno-lint-ignore no-explicit-any
   TDefinition extends EventDefinition<string, any> | undefined,
 > = TDefinition extends EventDefinition<infer TType, infer TPayload>
   ? DomainEvent<TType, TPayload>
@@ -122,39 +122,33 @@ export function parseEvent<
   const event = readEnvelope(value, maxDepth, maxLength);
   if (definition === undefined) return seal(event) as ParsedEvent<TDefinition>;
   if (event.eventType !== definition.type) {
-    throw new InvalidEventError([{
-      path: "eventType",
-      message: `expected "${definition.type}", got ${
-        describeValue(event.eventType)
-      }`,
-    }]);
+    throw invalid(
+      "eventType",
+      `expected "${definition.type}", got ${describeValue(event.eventType)}`,
+    );
   }
-  return definition.create(event.payload, {
-    eventId: event.eventId,
-    occurredAt: event.occurredAt,
-    correlationId: event.correlationId,
-    causationId: event.causationId,
-    metadata: event.metadata,
-  }) as ParsedEvent<TDefinition>;
+  // The event's eventId, occurredAt, ids and metadata are create's options.
+  return definition.create(
+    event.payload,
+    event as CreateEventOptions,
+  ) as ParsedEvent<TDefinition>;
 }
 
 function parseJson(input: string, maxLength: number): unknown {
   if (input.length > maxLength) {
-    throw new InvalidEventError([{
-      path: "",
-      message:
-        `expected at most ${maxLength} characters of JSON, got ${input.length}`,
-    }]);
+    throw invalid(
+      "",
+      `expected at most ${maxLength} characters of JSON, got ${input.length}`,
+    );
   }
   try {
     return JSON.parse(input);
   } catch (error) {
-    throw new InvalidEventError([{
-      path: "",
-      message: `expected JSON, got text that does not parse (${
-        (error as Error).message
-      })`,
-    }], { cause: error });
+    throw invalid(
+      "",
+      `expected JSON, got text that does not parse (${describeError(error)})`,
+      { cause: error },
+    );
   }
 }
 
@@ -163,58 +157,16 @@ function readEnvelope(
   maxDepth: number,
   maxLength: number,
 ): DomainEvent {
-  let fields: Record<string, unknown>;
-  try {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw new InvalidEventError([{
-        path: "",
-        message: `expected an event object, got ${describeValue(value)}`,
-      }]);
-    }
-    const source = value as Record<string, unknown>;
-    fields = {
-      eventId: source.eventId,
-      eventType: source.eventType,
-      occurredAt: source.occurredAt,
-      correlationId: source.correlationId,
-      causationId: source.causationId,
-      payload: source.payload,
-      metadata: source.metadata,
-    };
-  } catch (error) {
-    if (error instanceof InvalidEventError) throw error;
-    throw new InvalidEventError([{
-      path: "",
-      message: `expected an event object, got one that could not be read (${
-        error instanceof Error ? error.message : describeValue(error)
-      })`,
-    }], { cause: error });
-  }
   const issues: EventIssue[] = [];
-  const check = (path: string, problem: string | undefined) => {
-    if (problem !== undefined) issues.push({ path, message: problem });
-  };
-  check("eventId", uuidProblem(fields.eventId));
-  check("eventType", eventTypeProblem(fields.eventType));
-  check("occurredAt", timestampProblem(fields.occurredAt));
-  check("correlationId", traceIdProblem(fields.correlationId));
-  check("causationId", traceIdProblem(fields.causationId));
-  const copies: Record<string, JsonObject> = {};
+  const fields = readFields(value, issues);
   for (const field of ["payload", "metadata"]) {
     try {
-      copies[field] = copyJsonObject(fields[field], field, maxDepth, maxLength);
+      fields[field] = copyJsonObject(fields[field], field, maxDepth, maxLength);
     } catch (error) {
       issues.push(...(error as InvalidEventError).issues);
     }
   }
   if (issues.length > 0) throw new InvalidEventError(issues);
-  return {
-    eventId: (fields.eventId as string).toLowerCase(),
-    eventType: fields.eventType as string,
-    occurredAt: fields.occurredAt as string,
-    correlationId: fields.correlationId as string | null,
-    causationId: fields.causationId as string | null,
-    payload: copies.payload as JsonObject,
-    metadata: copies.metadata as JsonObject,
-  };
+  fields.eventId = (fields.eventId as string).toLowerCase();
+  return fields as unknown as DomainEvent;
 }
