@@ -165,11 +165,7 @@ console.log(`Cache: ${JSON.stringify(Object.fromEntries(cache))}`);
 console.log(
   `Handler failures reported (errorMode "isolate"): ${failures.length}`,
 );
-for (const failure of failures) {
-  console.log(
-    `  ${failure.handlerName} on ${failure.event.eventType}: ${failure.message}`,
-  );
-}
+for (const failure of failures) console.log(`  ${failure.message}`);
 
 console.log("\nWhat happened, by correlation and cause:");
 console.log(formatCausationTree(everything));
