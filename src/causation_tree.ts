@@ -21,10 +21,6 @@ export interface FormatCausationTreeOptions {
   format?: "text" | "mermaid";
 }
 
-function escapeMermaid(text: string): string {
-  return text.replace(/[^\w .:()-]/g, (char) => `#${char.codePointAt(0)};`);
-}
-
 /**
  * Draws events as one tree per correlation, each child under the event that
  * caused it.
@@ -74,49 +70,49 @@ function escapeMermaid(text: string): string {
  */
 export function formatCausationTree(
   events: Iterable<DomainEvent>,
-  options: FormatCausationTreeOptions = {},
+  { format }: FormatCausationTreeOptions = {},
 ): string {
-  const mermaid = options.format == "mermaid";
+  const mermaid = format == "mermaid";
   const index = new Map<string, number>();
-  const sorted = [...events].filter((event) => {
-    assertDomainEvent(event);
-    return !index.has(event.eventId) && index.set(event.eventId, -1);
-  }).sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
   // Children by cause id; roots by correlation id, under a key no id can be.
   const groups = new Map<string, DomainEvent[]>();
-  sorted.forEach((event, position) => {
-    index.set(event.eventId, position);
-    const cause = event.causationId;
-    const key = cause !== null && index.has(cause)
-      ? cause
-      : ` ${event.correlationId ?? event.eventId}`;
-    groups.set(key, [...groups.get(key) ?? [], event]);
-  });
   const lines = mermaid ? ["flowchart TD"] : [];
-  const draw = (list: DomainEvent[], prefix: string, parent?: number) =>
+  const escape = (text: string) =>
+    text.replace(/[^\w .:()-]/g, (char) => `#${char.codePointAt(0)};`);
+  const draw = (list: DomainEvent[] = [], prefix = "", parent?: number) =>
     list.forEach((event, position) => {
       const id = index.get(event.eventId);
       const label = `${event.eventType} (${event.eventId.slice(0, 8)})`;
       const last = position == list.length - 1;
-      if (!mermaid) lines.push(prefix + (last ? "└─ " : "├─ ") + label);
-      else {
-        lines.push(`    e${id}["${escapeMermaid(label)}"]`);
-        if (parent !== undefined) lines.push(`    e${parent} --> e${id}`);
-      }
-      draw(
-        groups.get(event.eventId) ?? [],
-        prefix + (last ? "   " : "│  "),
-        id,
+      lines.push(
+        mermaid
+          ? `    e${id}["${escape(label)}"]`
+          : prefix + (last ? "└─ " : "├─ ") + label,
       );
+      if (mermaid && parent! >= 0) lines.push(`    e${parent} --> e${id}`);
+      draw(groups.get(event.eventId), prefix + (last ? "   " : "│  "), id);
+    });
+  [...events].filter((event) => {
+    assertDomainEvent(event);
+    return !index.has(event.eventId) && index.set(event.eventId, -1);
+  }).sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt))
+    .forEach((event, position) => {
+      index.set(event.eventId, position);
+      const cause = event.causationId;
+      const key = cause !== null && index.has(cause)
+        ? cause
+        : " " + (event.correlationId ?? event.eventId);
+      groups.get(key)?.push(event) ?? groups.set(key, [event]);
     });
   let tree = 0;
   for (const [key, roots] of groups) {
-    if (key[0] != " ") continue;
-    const title = `correlation ${key.slice(1)}`;
-    if (!mermaid) lines.push(...(tree++ ? ["", title] : [title]));
-    else lines.push(`  subgraph c${tree++}["${escapeMermaid(title)}"]`);
-    draw(roots, "");
-    if (mermaid) lines.push("  end");
+    if (key[0] == " ") {
+      const title = "correlation" + key;
+      if (mermaid) lines.push(`  subgraph c${tree++}["${escape(title)}"]`);
+      else lines.push(...(tree++ ? ["", title] : [title]));
+      draw(roots);
+      if (mermaid) lines.push("  end");
+    }
   }
   return lines.join("\n");
 }

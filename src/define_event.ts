@@ -1,8 +1,11 @@
-import { envelopeIssues, eventTypeProblem } from "./envelope.ts";
+import { check, envelopeIssues } from "./envelope.ts";
 import { InvalidEventError } from "./errors.ts";
 import { createEvent } from "./event.ts";
 import { describeError, describeValue, formatPath, invalid } from "./json.ts";
-import type { StandardSchemaV1 } from "./standard_schema.ts";
+import type {
+  StandardSchemaV1,
+  StandardSchemaV1Props,
+} from "./standard_schema.ts";
 import type { CreateEventOptions, DomainEvent, JsonObject } from "./types.ts";
 
 /**
@@ -146,14 +149,62 @@ export function defineEvent<
   type: TType,
   options?: DefineEventOptions<TPayload>,
 ): EventDefinition<TType, TPayload> {
-  const typeProblem = eventTypeProblem(type);
-  if (typeProblem !== undefined) {
-    throw invalid("type", typeProblem);
-  }
+  check("eventType", type, undefined, "type");
   const schema = options?.schema;
-  const validate = schema === undefined
-    ? (payload: unknown) => payload as TPayload
-    : payloadValidator(type, schema);
+  // A type guard works as a Standard Schema whose output is its input.
+  const standard:
+    | Pick<StandardSchemaV1Props<unknown, TPayload>, "version" | "validate">
+    | undefined = typeof schema == "function"
+      ? {
+        version: 1,
+        validate: (payload: unknown) =>
+          schema(payload) ? { value: payload as TPayload } : { issues: [] },
+      }
+      // deno-lint-ignore no-explicit-any
+      : (schema as any)?.["~standard"];
+  if (
+    schema !== undefined &&
+    (standard?.version !== 1 || typeof standard.validate != "function")
+  ) {
+    throw invalid(
+      "options.schema",
+      "a type guard or a Standard Schema v1",
+      describeValue(schema),
+    );
+  }
+  const name = `the "${type}" schema`;
+  const validate = (payload: unknown): TPayload => {
+    if (!standard) return payload as TPayload;
+    let result;
+    try {
+      result = standard.validate(payload);
+    } catch (error) {
+      throw invalid(
+        "payload",
+        name + " to return",
+        "a throw: " + describeError(error),
+        { cause: error },
+      );
+    }
+    if (result instanceof Promise) {
+      result.catch(() => {}); // refused, so its rejection is nobody's to handle
+      throw invalid(
+        "payload",
+        name + " to validate synchronously",
+        "a Promise",
+      );
+    }
+    const { issues } = result;
+    if (!issues) return result.value;
+    throw issues.length
+      ? new InvalidEventError(
+        issues.map((issue) => ({
+          path: formatPath("payload", issue.path ?? []),
+          message: issue.message,
+        })),
+      )
+      : invalid("payload", `a payload ${name} accepts`, describeValue(payload));
+  };
   return Object.freeze({
     type,
     create: (payload: TPayload, createOptions?: CreateEventOptions) =>
@@ -162,7 +213,7 @@ export function defineEvent<
       // Never throws: a hostile value or a throwing schema is just "no".
       try {
         if (
-          envelopeIssues(value).length > 0 ||
+          envelopeIssues(value).length ||
           (value as DomainEvent).eventType !== type
         ) return false;
         validate((value as DomainEvent).payload);
@@ -172,72 +223,4 @@ export function defineEvent<
       }
     },
   });
-}
-
-function payloadValidator<TPayload extends JsonObject>(
-  type: string,
-  schema: PayloadSchema<TPayload>,
-): (payload: unknown) => TPayload {
-  const refuse = (payload: unknown): never => {
-    throw invalid(
-      "payload",
-      `expected a payload the "${type}" schema accepts, got ${
-        describeValue(payload)
-      }`,
-    );
-  };
-  if (typeof schema === "function") {
-    return (payload) =>
-      callSchema(type, () => schema(payload))
-        ? payload as TPayload
-        : refuse(payload);
-  }
-  const standard = typeof schema === "object" && schema !== null
-    ? schema["~standard"]
-    : undefined;
-  if (
-    typeof standard !== "object" || standard === null ||
-    standard.version !== 1 ||
-    typeof standard.validate !== "function"
-  ) {
-    throw invalid(
-      "options.schema",
-      `expected a type guard function or a Standard Schema v1 object, got ${
-        describeValue(schema)
-      }`,
-    );
-  }
-  return (payload) => {
-    const result = callSchema(type, () => standard.validate(payload));
-    if (result instanceof Promise) {
-      result.catch(() => {}); // refused, so its rejection is nobody's to handle
-      throw invalid(
-        "payload",
-        `expected the "${type}" schema to validate synchronously, got a Promise`,
-      );
-    }
-    const { issues } = result;
-    if (issues === undefined) return result.value;
-    if (issues.length === 0) refuse(payload);
-    throw new InvalidEventError(
-      issues.map((issue) => ({
-        path: formatPath("payload", issue.path ?? []),
-        message: issue.message,
-      })),
-    );
-  };
-}
-
-function callSchema<T>(type: string, call: () => T): T {
-  try {
-    return call();
-  } catch (error) {
-    throw invalid(
-      "payload",
-      `expected the "${type}" schema to return, got a throw: ${
-        describeError(error)
-      }`,
-      { cause: error },
-    );
-  }
 }

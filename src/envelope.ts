@@ -1,76 +1,70 @@
 import { type EventIssue, InvalidEventError } from "./errors.ts";
-import { describeError, describeValue, invalid } from "./json.ts";
-import type { DomainEvent } from "./types.ts";
+import { describeValue, invalid, isRecord, issue, unreadable } from "./json.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const EVENT_TYPE = /^[^\s\p{Cc}]{1,256}$/u;
-const TRACE_ID = /^[\x21-\x7e]{1,128}$/;
+/** A test that `value` is a string matching `pattern`. */
+const matches = (pattern: RegExp) => (value: unknown): boolean =>
+  typeof value == "string" && pattern.test(value);
+const isTraceId = matches(/^[!-~]{1,128}$/);
+const TRACE_ID: [string, (value: unknown) => boolean] = [
+  "null or 1-128 ASCII characters without whitespace or control characters",
+  (value) => value === null || isTraceId(value),
+];
+
+/**
+ * The five fields of an event that are not payload or metadata, in the order
+ * they are written: what each must be, and the test for it.
+ */
+const CHECKS: Record<string, [string, (value: unknown) => boolean]> = {
+  eventId: [
+    "a UUID",
+    matches(/^[\da-f]{8}(-[\da-f]{4}){3}-[\da-f]{12}$/i),
+  ],
+  eventType: [
+    "1-256 characters without whitespace or control characters",
+    matches(/^[^\s\p{Cc}]{1,256}$/u),
+  ],
+  occurredAt: [
+    "a timestamp in Date#toISOString() form",
+    // Unparsable (NaN), it is compared with 1970-01-01T00:00:00.000Z, which
+    // parses: the two never match.
+    (value) =>
+      typeof value == "string" &&
+      new Date(Date.parse(value) || 0).toISOString() == value,
+  ],
+  correlationId: TRACE_ID,
+  causationId: TRACE_ID,
+};
+
+/** Every field of an event, in the order they are written. */
+const FIELDS = [...Object.keys(CHECKS), "payload", "metadata"];
 
 /** Events this module built and froze itself: known valid without a look. */
 export const TRUSTED: WeakSet<object> = new WeakSet();
 
 /** Freezes an event built from checked parts and remembers it as valid. */
-export function seal<T extends DomainEvent>(event: T): T {
-  Object.freeze(event);
-  TRUSTED.add(event);
+export function seal<T extends object>(event: T): T {
+  TRUSTED.add(Object.freeze(event));
   return event;
 }
 
-/** Why `value` is not an event type, or `undefined` when it is one. */
-export function eventTypeProblem(value: unknown): string | undefined {
-  if (typeof value === "string" && EVENT_TYPE.test(value)) return undefined;
-  return `expected a string of 1 to 256 characters without whitespace or control characters, got ${
-    describeValue(value)
-  }`;
-}
-
-/** Why `value` is not a UUID, or `undefined` when it is one (in any case). */
-export function uuidProblem(value: unknown): string | undefined {
-  if (typeof value === "string" && UUID.test(value)) return undefined;
-  return `expected a UUID, got ${describeValue(value)}`;
-}
-
-/** Why `value` is neither `null` nor a correlation/causation id, or `undefined`. */
-export function traceIdProblem(value: unknown): string | undefined {
-  if (value === null || (typeof value === "string" && TRACE_ID.test(value))) {
-    return undefined;
+/**
+ * Checks `value` as the envelope field `field` (`eventId`, `eventType`,
+ * `occurredAt`, `correlationId` or `causationId`): a problem is added to
+ * `issues`, or, without `issues`, thrown, at `path`.
+ */
+export function check(
+  field: string,
+  value: unknown,
+  issues?: EventIssue[],
+  path: string = field,
+): void {
+  const entry = CHECKS[field]!;
+  if (!entry[1](value)) {
+    const found = issue(path, entry[0], describeValue(value));
+    if (!issues) throw new InvalidEventError([found]);
+    issues.push(found);
   }
-  return `expected null or 1 to 128 visible ASCII characters without whitespace, got ${
-    describeValue(value)
-  }`;
 }
-
-/** Why `value` is not in exact `Date#toISOString()` form, or `undefined`. */
-export function timestampProblem(value: unknown): string | undefined {
-  if (typeof value === "string") {
-    const time = Date.parse(value);
-    if (time === time && new Date(time).toISOString() === value) {
-      return undefined;
-    }
-  }
-  return `expected an ISO-8601 UTC timestamp as Date#toISOString() writes it, got ${
-    describeValue(value)
-  }`;
-}
-
-/** The seven fields of an event, in the order they are written. */
-const FIELDS = [
-  "eventId",
-  "eventType",
-  "occurredAt",
-  "correlationId",
-  "causationId",
-  "payload",
-  "metadata",
-];
-
-const CHECKS: [string, (value: unknown) => string | undefined][] = [
-  ["eventId", uuidProblem],
-  ["eventType", eventTypeProblem],
-  ["occurredAt", timestampProblem],
-  ["correlationId", traceIdProblem],
-  ["causationId", traceIdProblem],
-];
 
 /**
  * Reads the seven fields of `value`, each once (a getter cannot change a
@@ -85,22 +79,16 @@ export function readFields(
 ): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   try {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw invalid(
-        "",
-        `expected an event object, got ${describeValue(value)}`,
-      );
+    if (!isRecord(value)) {
+      throw invalid("", "an event object", describeValue(value));
     }
     for (const field of FIELDS) {
       fields[field] = (value as Record<string, unknown>)[field];
     }
   } catch (error) {
-    throw error instanceof InvalidEventError ? error : unreadable(error);
+    throw unreadable(error, "");
   }
-  for (const [field, problemOf] of CHECKS) {
-    const message = problemOf(fields[field]);
-    if (message !== undefined) issues.push({ path: field, message });
-  }
+  for (const field in CHECKS) check(field, fields[field], issues);
   return fields;
 }
 
@@ -115,36 +103,16 @@ export function envelopeIssues(value: unknown): readonly EventIssue[] {
   try {
     const fields = readFields(value, issues);
     if (!Object.isFrozen(value)) {
-      issues.unshift({
-        path: "",
-        message: "expected a frozen event, got a mutable object",
-      });
+      issues.unshift(issue("", "a frozen event", "a mutable object"));
     }
-    for (const field of ["payload", "metadata"]) {
+    for (const field of FIELDS.slice(5)) {
       const part = fields[field];
       if (
-        typeof part !== "object" || part === null || Array.isArray(part) ||
-        !Object.isFrozen(part)
-      ) {
-        issues.push({
-          path: field,
-          message: `expected a frozen object, got ${describeValue(part)}`,
-        });
-      }
+        !isRecord(part) || !Object.isFrozen(part)
+      ) issues.push(issue(field, "a frozen object", describeValue(part)));
     }
     return issues;
   } catch (error) {
-    return (error instanceof InvalidEventError ? error : unreadable(error))
-      .issues;
+    return unreadable(error, "").issues;
   }
-}
-
-function unreadable(error: unknown): InvalidEventError {
-  return invalid(
-    "",
-    `expected an event object, got one that could not be read (${
-      describeError(error)
-    })`,
-    { cause: error },
-  );
 }

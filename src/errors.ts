@@ -1,3 +1,4 @@
+import { describeError } from "./json.ts";
 import type { DomainEvent } from "./types.ts";
 
 /**
@@ -14,7 +15,9 @@ import type { DomainEvent } from "./types.ts";
  */
 export class DomainEventError extends Error {
   /** A stable, machine-readable code, e.g. `"INVALID_EVENT"`. */
-  readonly code: string;
+  declare readonly code: string;
+  /** The class's name, for `String(error)` and stack traces. */
+  override name = "DomainEventError";
 
   /**
    * Creates a library error.
@@ -25,7 +28,6 @@ export class DomainEventError extends Error {
    */
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = "DomainEventError";
     this.code = code;
   }
 }
@@ -70,7 +72,9 @@ export interface EventIssue {
  */
 export class InvalidEventError extends DomainEventError {
   /** Every problem found, each with its path. */
-  readonly issues: readonly EventIssue[];
+  declare readonly issues: readonly EventIssue[];
+  /** Always `"InvalidEventError"`. */
+  override name = "InvalidEventError";
 
   /**
    * Creates the error from its issues.
@@ -86,7 +90,6 @@ export class InvalidEventError extends DomainEventError {
       ).join("; "),
       options,
     );
-    this.name = "InvalidEventError";
     this.issues = Object.freeze(issues.map((issue) => Object.freeze(issue)));
   }
 }
@@ -116,9 +119,11 @@ export class InvalidEventError extends DomainEventError {
  */
 export class HandlerError extends DomainEventError {
   /** The event the handler was called with. */
-  readonly event: DomainEvent;
+  declare readonly event: DomainEvent;
   /** The handler's name: its function name, its class name, or `"anonymous"`. */
-  readonly handlerName: string;
+  declare readonly handlerName: string;
+  /** Always `"HandlerError"`. */
+  override name = "HandlerError";
   /** What the handler threw or rejected with. */
   declare readonly cause: unknown;
 
@@ -133,11 +138,10 @@ export class HandlerError extends DomainEventError {
     super(
       "HANDLER_FAILED",
       `Handler "${handlerName}" failed on "${event.eventType}" (${event.eventId}): ${
-        describeCause(cause)
+        describeError(cause)
       }`,
       { cause },
     );
-    this.name = "HandlerError";
     this.event = event;
     this.handlerName = handlerName;
   }
@@ -160,9 +164,11 @@ export class HandlerError extends DomainEventError {
  */
 export class MaxDepthExceededError extends DomainEventError {
   /** The type of the event that would have gone too deep. */
-  readonly eventType: string;
+  declare readonly eventType: string;
   /** The dispatcher's limit. */
-  readonly maxDepth: number;
+  declare readonly maxDepth: number;
+  /** Always `"MaxDepthExceededError"`. */
+  override name = "MaxDepthExceededError";
 
   /**
    * Creates the error.
@@ -173,9 +179,8 @@ export class MaxDepthExceededError extends DomainEventError {
   constructor(eventType: string, maxDepth: number) {
     super(
       "MAX_DEPTH_EXCEEDED",
-      `Expected a causation chain of at most ${maxDepth} levels, but dispatching "${eventType}" would exceed it: is there a loop?`,
+      `expected at most ${maxDepth} levels of causation, got "${eventType}" deeper (a loop?)`,
     );
-    this.name = "MaxDepthExceededError";
     this.eventType = eventType;
     this.maxDepth = maxDepth;
   }
@@ -203,9 +208,11 @@ export class MaxDepthExceededError extends DomainEventError {
  */
 export class DispatchError extends AggregateError {
   /** Always `"DISPATCH_FAILED"`. */
-  readonly code: string;
+  readonly code: string = "DISPATCH_FAILED";
   /** The event whose handlers failed. */
-  readonly event: DomainEvent;
+  declare readonly event: DomainEvent;
+  /** Always `"DispatchError"`. */
+  override name = "DispatchError";
   /** One {@linkcode HandlerError} for each failed handler. */
   declare readonly errors: HandlerError[];
 
@@ -222,17 +229,6 @@ export class DispatchError extends AggregateError {
         errors.map((error) => error.handlerName).join(", ")
       }`,
     );
-    this.name = "DispatchError";
-    this.code = "DISPATCH_FAILED";
     this.event = event;
-  }
-}
-
-function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return cause.message;
-  try {
-    return String(cause);
-  } catch {
-    return typeof cause;
   }
 }

@@ -1,18 +1,13 @@
 import { currentTimestamp } from "./clock.ts";
-import {
-  envelopeIssues,
-  eventTypeProblem,
-  seal,
-  timestampProblem,
-  traceIdProblem,
-  uuidProblem,
-} from "./envelope.ts";
+import { check, envelopeIssues, seal } from "./envelope.ts";
 import { type EventIssue, InvalidEventError } from "./errors.ts";
 import {
   copyJsonObject,
   describeValue,
   EMPTY_OBJECT,
   invalid,
+  isRecord,
+  issue,
 } from "./json.ts";
 import type { CreateEventOptions, DomainEvent, JsonObject } from "./types.ts";
 
@@ -53,86 +48,63 @@ export function createEvent<
   payload?: TPayload,
   options?: CreateEventOptions,
 ): DomainEvent<TType, TPayload> {
-  const typeProblem = eventTypeProblem(eventType);
-  if (typeProblem !== undefined) {
-    throw invalid("eventType", typeProblem);
-  }
+  check("eventType", eventType);
   const frozenPayload = payload === undefined
     ? EMPTY_OBJECT
     : copyJsonObject(payload, "payload");
-  const fields = options === undefined ? undefined : readOptions(options);
-  return seal({
-    eventId: fields?.eventId ?? crypto.randomUUID(),
-    eventType,
-    occurredAt: fields?.occurredAt ?? currentTimestamp(),
-    correlationId: fields?.correlationId ?? null,
-    causationId: fields?.causationId ?? null,
-    payload: frozenPayload,
-    metadata: fields?.metadata ?? EMPTY_OBJECT,
-  }) as DomainEvent<TType, TPayload>;
-}
-
-interface EnvelopeFields {
-  eventId: string | undefined;
-  occurredAt: string | undefined;
-  correlationId: string | null;
-  causationId: string | null;
-  metadata: JsonObject;
-}
-
-function readOptions(options: CreateEventOptions): EnvelopeFields {
-  if (typeof options !== "object" || options === null) {
-    throw invalid(
-      "options",
-      `expected an object, got ${describeValue(options)}`,
-    );
-  }
-  const issues: EventIssue[] = [];
-  const check = (path: string, problem: string | undefined) => {
-    if (problem !== undefined) {
-      issues.push({ path: `options.${path}`, message: problem });
+  let eventId: string | undefined;
+  let occurredAt: string | undefined;
+  let correlationId: string | null = null;
+  let causationId: string | null = null;
+  let metadata = EMPTY_OBJECT;
+  if (options !== undefined) {
+    if (!isRecord(options)) {
+      throw invalid("options", "an object", describeValue(options));
     }
-  };
-  const { causedBy, eventId, occurredAt, metadata } = options;
-  let { correlationId = null, causationId = null } = options;
-  if (causedBy !== undefined) {
-    const problems = envelopeIssues(causedBy);
-    if (
-      options.correlationId !== undefined || options.causationId !== undefined
-    ) {
-      check(
-        "causedBy",
-        "expected either causedBy or correlationId/causationId, got both (two sources of truth)",
-      );
-    } else if (problems.length > 0) {
+    const issues: EventIssue[] = [];
+    const { causedBy, eventId: id, occurredAt: at, metadata: data } = options;
+    ({ correlationId = null, causationId = null } = options);
+    if (causedBy !== undefined) {
+      const problems = options.correlationId !== undefined ||
+          options.causationId !== undefined
+        ? [issue("", "causedBy or correlationId/causationId", "both")]
+        : envelopeIssues(causedBy);
       for (const { path, message } of problems) {
-        check(path ? `causedBy.${path}` : "causedBy", message);
+        issues.push({
+          path: "options.causedBy" + (path && "." + path),
+          message,
+        });
       }
-    } else {
-      correlationId = causedBy.correlationId ?? causedBy.eventId;
-      causationId = causedBy.eventId;
+      if (!problems.length) {
+        correlationId = causedBy.correlationId ?? causedBy.eventId;
+        causationId = causedBy.eventId;
+      }
     }
+    check("correlationId", correlationId, issues, "options.correlationId");
+    check("causationId", causationId, issues, "options.causationId");
+    if (id !== undefined) check("eventId", id, issues, "options.eventId");
+    if (at instanceof Date) {
+      if (+at === +at) occurredAt = at.toISOString(); // not an Invalid Date (NaN)
+      else {
+        issues.push(
+          issue("options.occurredAt", "a valid Date", "an Invalid Date"),
+        );
+      }
+    } else if (at !== undefined) {
+      check("occurredAt", at, issues, "options.occurredAt");
+      occurredAt = at;
+    }
+    if (issues.length) throw new InvalidEventError(issues);
+    eventId = id?.toLowerCase();
+    if (data !== undefined) metadata = copyJsonObject(data, "metadata");
   }
-  check("correlationId", traceIdProblem(correlationId));
-  check("causationId", traceIdProblem(causationId));
-  if (eventId !== undefined) check("eventId", uuidProblem(eventId));
-  let timestamp: string | undefined;
-  if (occurredAt instanceof Date) {
-    const time = occurredAt.getTime();
-    if (time === time) timestamp = occurredAt.toISOString();
-    else check("occurredAt", "expected a valid Date, got an Invalid Date");
-  } else if (occurredAt !== undefined) {
-    check("occurredAt", timestampProblem(occurredAt));
-    timestamp = occurredAt;
-  }
-  if (issues.length > 0) throw new InvalidEventError(issues);
-  return {
-    eventId: eventId?.toLowerCase(),
-    occurredAt: timestamp,
+  return seal({
+    eventId: eventId ?? crypto.randomUUID(),
+    eventType,
+    occurredAt: occurredAt ?? currentTimestamp(),
     correlationId,
     causationId,
-    metadata: metadata === undefined
-      ? EMPTY_OBJECT
-      : copyJsonObject(metadata, "metadata"),
-  };
+    payload: frozenPayload,
+    metadata,
+  }) as DomainEvent<TType, TPayload>;
 }

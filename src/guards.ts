@@ -21,7 +21,7 @@ import type { DomainEvent } from "./types.ts";
  * ```
  */
 export function isDomainEvent(value: unknown): value is DomainEvent {
-  return envelopeIssues(value).length === 0;
+  return !envelopeIssues(value).length;
 }
 
 /**
@@ -43,5 +43,5 @@ export function assertDomainEvent(
   value: unknown,
 ): asserts value is DomainEvent {
   const issues = envelopeIssues(value);
-  if (issues.length > 0) throw new InvalidEventError(issues);
+  if (issues.length) throw new InvalidEventError(issues);
 }

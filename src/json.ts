@@ -1,40 +1,34 @@
-import { InvalidEventError } from "./errors.ts";
+import { type EventIssue, InvalidEventError } from "./errors.ts";
 import type { JsonObject } from "./types.ts";
-
-/** How deep a payload or metadata object may nest, unless told otherwise. */
-export const DEFAULT_MAX_DEPTH = 64;
 
 /** The frozen empty object shared by events created without a payload or metadata. */
 export const EMPTY_OBJECT: JsonObject = Object.freeze({});
 
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-
-/**
- * Formats a path the way a reader writes it in code: `payload.items[2]["a b"]`;
- * with an empty `root`, `items[2]`.
- */
-export function formatPath(
-  root: string,
-  keys: readonly (PropertyKey | { readonly key: PropertyKey })[],
-): string {
-  let path = root;
-  for (const segment of keys) {
-    const key = typeof segment === "object" ? segment.key : segment;
-    if (typeof key === "number") path += `[${key}]`;
-    else if (typeof key === "string" && IDENTIFIER.test(key)) {
-      path += path ? `.${key}` : key;
-    } else path += `[${JSON.stringify(String(key))}]`;
-  }
-  return path;
+/** An issue whose message is `expected ${expected}, got ${got}`. */
+export function issue(path: string, expected: string, got: string): EventIssue {
+  return { path, message: `expected ${expected}, got ${got}` };
 }
 
-/** An InvalidEventError with one issue. */
+/** An InvalidEventError with one {@linkcode issue}. */
 export function invalid(
   path: string,
-  message: string,
+  expected: string,
+  got: string,
   options?: ErrorOptions,
 ): InvalidEventError {
-  return new InvalidEventError([{ path, message }], options);
+  return new InvalidEventError([issue(path, expected, got)], options);
+}
+
+/**
+ * `error` as an InvalidEventError: itself, or, for anything else thrown
+ * while reading a value, one that says so at `path`.
+ */
+export function unreadable(error: unknown, path: string): InvalidEventError {
+  return error instanceof InvalidEventError
+    ? error
+    : invalid(path, "a readable value", "a throw: " + describeError(error), {
+      cause: error,
+    });
 }
 
 /** What a caught error says: its message, or the thrown value described. */
@@ -44,37 +38,78 @@ export function describeError(error: unknown): string {
 
 /** Names a value for an error message: `NaN`, `"abc"`, `undefined`, `a function`, `Date`. */
 export function describeValue(value: unknown): string {
-  switch (typeof value) {
-    case "string":
-      return value.length > 40
-        ? `${JSON.stringify(value.slice(0, 40))}…`
-        : JSON.stringify(value);
-    case "number":
-    case "boolean":
-    case "undefined":
-      return String(value);
-    case "bigint":
-    case "symbol":
-    case "function":
-      return `a ${typeof value}`;
+  const type = typeof value;
+  if (type == "string") {
+    const text = value as string;
+    return JSON.stringify(text.slice(0, 40)) + (text.length > 40 ? "…" : "");
   }
-  if (value === null) return "null";
+  if (type == "object" && value) {
+    try {
+      const prototype = Object.getPrototypeOf(value);
+      if (!prototype || prototype == Object.prototype) return "an object";
+      // A class instance is named by its class; an object whose prototype is
+      // another object (or another realm's Object.prototype) is not.
+      const name = prototype.constructor?.name;
+      return typeof name == "string" && name && name != "Object"
+        ? name
+        : "an object with a custom prototype";
+    } catch {
+      return "an object that cannot be inspected";
+    }
+  }
+  return value == null || type == "number" || type == "boolean"
+    ? String(value)
+    : "a " + type;
+}
+
+/** Whether `value` is an object other than an array (or null). */
+export function isRecord(value: unknown): boolean {
+  return typeof value == "object" && !!value && !Array.isArray(value);
+}
+
+/**
+ * Formats a path the way a reader writes it in code: `payload.items[2]["a b"]`;
+ * with an empty `root`, `items[2]`.
+ */
+export function formatPath(
+  root: string,
+  keys: readonly (PropertyKey | { readonly key: PropertyKey })[],
+): string {
+  for (const segment of keys) {
+    const key = (segment as { key?: PropertyKey }).key ?? segment;
+    root += typeof key == "number"
+      ? `[${key}]`
+      : typeof key == "string" && /^[a-z_$][\w$]*$/i.test(key)
+      ? (root && ".") + key
+      : `[${JSON.stringify(String(key))}]`;
+  }
+  return root;
+}
+
+/**
+ * `input` itself, or, for a string, the value of the JSON text it holds
+ * (at most `maxLength` characters).
+ *
+ * @throws {InvalidEventError} When the text is too long or is not JSON.
+ */
+export function readJson(input: unknown, maxLength: number): unknown {
+  if (typeof input != "string") return input;
+  if (input.length > maxLength) {
+    throw invalid(
+      "",
+      `at most ${maxLength} characters of JSON`,
+      "" + input.length,
+    );
+  }
   try {
-    const prototype = Object.getPrototypeOf(value);
-    if (Array.isArray(value) && prototype === Array.prototype) {
-      return "an array";
-    }
-    if (prototype === null || prototype === Object.prototype) {
-      return "an object";
-    }
-    // A class instance is named by its class; an object whose prototype is
-    // another object (or another realm's Object.prototype) is not.
-    const name = prototype.constructor?.name;
-    return typeof name === "string" && name && name !== "Object"
-      ? name
-      : "an object with a custom prototype";
-  } catch {
-    return "an object that cannot be inspected";
+    return JSON.parse(input);
+  } catch (error) {
+    throw invalid(
+      "",
+      "JSON",
+      `text that does not parse (${(error as Error).message})`,
+      { cause: error },
+    );
   }
 }
 
@@ -87,110 +122,87 @@ export function describeValue(value: unknown): string {
 export function copyJsonObject(
   value: unknown,
   root: string,
-  maxDepth: number = DEFAULT_MAX_DEPTH,
-  maxChars: number = Infinity,
+  maxDepth = 64,
+  maxChars = Infinity,
 ): JsonObject {
-  // The path to the value being copied, and the containers holding it: the
-  // object or array being entered is at level `ancestors.length + 1`.
+  // The path to the value being copied, and the containers holding it.
   const keys: (string | number)[] = [];
   const ancestors: object[] = [];
-  // About how many characters of JSON the values copied so far would take.
+  // About how many characters of JSON the values copied so far take: the
+  // strings and keys, and one for each key, array item and container.
   let chars = 0;
 
-  const fail = (message: string): never => {
-    throw invalid(formatPath(root, keys), message);
+  const fail = (expected: string, got: string): never => {
+    throw invalid(formatPath(root, keys), expected, got);
   };
   const spend = (count: number): void => {
     if ((chars += count) > maxChars) {
-      fail(`expected at most ${maxChars} characters of JSON, got more`);
+      fail(`at most ${maxChars} characters of JSON`, "more");
     }
   };
-  const enter = (container: object): void => {
-    if (ancestors.length >= maxDepth) {
-      fail(`expected at most ${maxDepth} levels of nesting, got more`);
+  const copy = (item: unknown): unknown => {
+    if (typeof item == "number") {
+      return item - item == 0 // finite: NaN and ±Infinity give NaN
+        ? item
+        : fail("a finite number", describeValue(item));
     }
-    if (ancestors.includes(container)) {
-      fail("expected JSON data, got a cycle (an object that contains itself)");
+    if (typeof item == "string") spend(item.length);
+    if (typeof item == "string" || typeof item == "boolean" || item === null) {
+      return item;
     }
-    spend(2);
-    ancestors.push(container);
+    return typeof item == "object"
+      ? copyContainer(item)
+      : fail("JSON data", describeValue(item));
   };
-  const copyValue = (item: unknown): unknown => {
-    switch (typeof item) {
-      case "string":
-        spend(item.length);
-        return item;
-      case "boolean":
-        return item;
-      case "number":
-        return Number.isFinite(item)
-          ? item
-          : fail(`expected a finite number, got ${item}`);
-      case "object":
-        if (item === null) return item;
-        if (!Array.isArray(item)) return copyObject(item);
-        if (Object.getPrototypeOf(item) !== Array.prototype) {
-          fail(`expected a plain array, got ${describeValue(item)}`);
-        }
-        return copyArray(item);
-    }
-    return fail(`expected JSON data, got ${describeValue(item)}`);
-  };
-  const copyArray = (array: readonly unknown[]): readonly unknown[] => {
-    enter(array);
-    const length = array.length;
-    const copy: unknown[] = new Array(length);
-    for (let index = 0; index < length; index++) {
-      keys.push(index);
-      const item = array[index];
-      if (item === undefined) {
-        fail("expected JSON data, got undefined (arrays cannot hold it)");
-      }
-      copy[index] = copyValue(item);
-      spend(1);
-      keys.pop();
-    }
-    ancestors.pop();
-    return Object.freeze(copy);
-  };
-  const copyObject = (object: object): JsonObject => {
-    const prototype = Object.getPrototypeOf(object);
+  const copyContainer = (item: object): unknown => {
+    const array = Array.isArray(item);
+    const prototype = Object.getPrototypeOf(item);
     if (
-      Array.isArray(object) ||
-      prototype !== Object.prototype && prototype !== null
-    ) {
-      fail(`expected a plain object, got ${describeValue(object)}`);
+      array
+        ? prototype != Array.prototype
+        : prototype && prototype != Object.prototype
+    ) fail(`a plain ${array ? "array" : "object"}`, describeValue(item));
+    if (ancestors.length >= maxDepth) {
+      fail(`at most ${maxDepth} levels of nesting`, "more");
     }
-    enter(object);
-    for (const symbol of Object.getOwnPropertySymbols(object)) {
-      if (Object.prototype.propertyIsEnumerable.call(object, symbol)) {
-        fail(`expected string keys, got the symbol key ${String(symbol)}`);
+    if (ancestors.includes(item)) fail("JSON data", "a cycle");
+    ancestors.push(item);
+    spend(1);
+    // deno-lint-ignore no-explicit-any
+    const copied: any = array ? new Array(item.length) : {};
+    if (array) {
+      for (let index = 0; index < item.length; index++) {
+        keys.push(index);
+        copied[index] = copy(item[index]);
+        spend(1);
+        keys.pop();
       }
-    }
-    const copy: JsonObject = {};
-    for (const key of Object.keys(object)) {
-      keys.push(key);
-      if (key === "__proto__") {
-        fail('expected any key but "__proto__", got "__proto__"');
+    } else {
+      for (const symbol of Object.getOwnPropertySymbols(item)) {
+        if ({}.propertyIsEnumerable.call(item, symbol)) {
+          fail("string keys", String(symbol));
+        }
       }
-      spend(key.length + 3);
-      const item = (object as Record<string, unknown>)[key];
-      if (item !== undefined) copy[key] = copyValue(item) as JsonObject[string];
-      keys.pop();
+      for (const key of Object.keys(item)) {
+        keys.push(key);
+        if (key == "__proto__") {
+          fail('any key but "__proto__"', describeValue(key));
+        }
+        spend(key.length + 1);
+        const property = (item as Record<string, unknown>)[key];
+        if (property !== undefined) copied[key] = copy(property);
+        keys.pop();
+      }
     }
     ancestors.pop();
-    return Object.freeze(copy);
+    return Object.freeze(copied);
   };
 
   try {
-    return typeof value === "object" && value !== null
-      ? copyObject(value)
-      : fail(`expected a plain object, got ${describeValue(value)}`);
+    return isRecord(value)
+      ? copy(value) as JsonObject
+      : fail("a plain object", describeValue(value));
   } catch (error) {
-    throw error instanceof InvalidEventError ? error : invalid(
-      formatPath(root, keys),
-      `could not be read: ${describeError(error)}`,
-      { cause: error },
-    );
+    throw unreadable(error, formatPath(root, keys));
   }
 }

@@ -1,17 +1,8 @@
 import type { EventDefinition } from "./define_event.ts";
 import { readFields, seal } from "./envelope.ts";
 import { type EventIssue, InvalidEventError } from "./errors.ts";
-import {
-  copyJsonObject,
-  DEFAULT_MAX_DEPTH,
-  describeError,
-  describeValue,
-  invalid,
-} from "./json.ts";
+import { copyJsonObject, describeValue, invalid, readJson } from "./json.ts";
 import type { CreateEventOptions, DomainEvent } from "./types.ts";
-
-/** The longest input {@linkcode parseEvent} reads unless told otherwise: 1 MiB. */
-const DEFAULT_MAX_LENGTH = 1024 * 1024;
 
 /**
  * Options for {@linkcode parseEvent}.
@@ -113,52 +104,9 @@ export function parseEvent<
   input: unknown,
   options: ParseEventOptions<TDefinition> = {},
 ): ParsedEvent<TDefinition> {
-  const {
-    definition,
-    maxDepth = DEFAULT_MAX_DEPTH,
-    maxLength = DEFAULT_MAX_LENGTH,
-  } = options;
-  const value = typeof input === "string" ? parseJson(input, maxLength) : input;
-  const event = readEnvelope(value, maxDepth, maxLength);
-  if (definition === undefined) return seal(event) as ParsedEvent<TDefinition>;
-  if (event.eventType !== definition.type) {
-    throw invalid(
-      "eventType",
-      `expected "${definition.type}", got ${describeValue(event.eventType)}`,
-    );
-  }
-  // The event's eventId, occurredAt, ids and metadata are create's options.
-  return definition.create(
-    event.payload,
-    event as CreateEventOptions,
-  ) as ParsedEvent<TDefinition>;
-}
-
-function parseJson(input: string, maxLength: number): unknown {
-  if (input.length > maxLength) {
-    throw invalid(
-      "",
-      `expected at most ${maxLength} characters of JSON, got ${input.length}`,
-    );
-  }
-  try {
-    return JSON.parse(input);
-  } catch (error) {
-    throw invalid(
-      "",
-      `expected JSON, got text that does not parse (${describeError(error)})`,
-      { cause: error },
-    );
-  }
-}
-
-function readEnvelope(
-  value: unknown,
-  maxDepth: number,
-  maxLength: number,
-): DomainEvent {
+  const { definition, maxDepth, maxLength = 2 ** 20 } = options;
   const issues: EventIssue[] = [];
-  const fields = readFields(value, issues);
+  const fields = readFields(readJson(input, maxLength), issues);
   for (const field of ["payload", "metadata"]) {
     try {
       fields[field] = copyJsonObject(fields[field], field, maxDepth, maxLength);
@@ -166,7 +114,20 @@ function readEnvelope(
       issues.push(...(error as InvalidEventError).issues);
     }
   }
-  if (issues.length > 0) throw new InvalidEventError(issues);
-  fields.eventId = (fields.eventId as string).toLowerCase();
-  return fields as unknown as DomainEvent;
+  if (issues.length) throw new InvalidEventError(issues);
+  const event = fields as unknown as DomainEvent;
+  fields.eventId = event.eventId.toLowerCase();
+  if (!definition) return seal(event) as ParsedEvent<TDefinition>;
+  if (event.eventType !== definition.type) {
+    throw invalid(
+      "eventType",
+      `"${definition.type}"`,
+      describeValue(event.eventType),
+    );
+  }
+  // The event's eventId, occurredAt, ids and metadata are create's options.
+  return definition.create(
+    event.payload,
+    event as CreateEventOptions,
+  ) as ParsedEvent<TDefinition>;
 }

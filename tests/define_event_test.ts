@@ -19,7 +19,7 @@ import type {
 } from "../mod.ts";
 
 const TYPE_MESSAGE =
-  "expected a string of 1 to 256 characters without whitespace or control characters, got ";
+  "expected 1-256 characters without whitespace or control characters, got ";
 
 function assertInvalid(fn: () => unknown, issues: EventIssue[]): void {
   assert.throws(fn, (error: unknown) => {
@@ -137,7 +137,7 @@ describe("defineEvent: the definition", () => {
         [{
           path: "options.schema",
           message:
-            `expected a type guard function or a Standard Schema v1 object, got ${described}`,
+            `expected a type guard or a Standard Schema v1, got ${described}`,
         }],
       );
     });

@@ -101,12 +101,12 @@ describe("HandlerError", () => {
   });
 
   it("describes a cause that is not an Error", () => {
-    assert.match(new HandlerError(event, "h", "plain").message, /: plain$/);
+    assert.match(new HandlerError(event, "h", "plain").message, /: "plain"$/);
     assert.match(new HandlerError(event, "h", 42).message, /: 42$/);
     const unprintable = Object.create(null);
     assert.match(
       new HandlerError(event, "h", unprintable).message,
-      /: object$/,
+      /: an object$/,
     );
   });
 });

@@ -37,11 +37,10 @@ function without(field: keyof DomainEvent): unknown {
 }
 
 const TYPE =
-  "expected a string of 1 to 256 characters without whitespace or control characters, got ";
+  "expected 1-256 characters without whitespace or control characters, got ";
 const TRACE =
-  "expected null or 1 to 128 visible ASCII characters without whitespace, got ";
-const TIME =
-  "expected an ISO-8601 UTC timestamp as Date#toISOString() writes it, got ";
+  "expected null or 1-128 ASCII characters without whitespace or control characters, got ";
+const TIME = "expected a timestamp in Date#toISOString() form, got ";
 
 // [case, value, the issues assertDomainEvent reports]
 const NOT_EVENTS: [string, unknown, EventIssue[]][] = [
@@ -63,7 +62,7 @@ const NOT_EVENTS: [string, unknown, EventIssue[]][] = [
   }]],
   ["an array", [event], [{
     path: "",
-    message: "expected an event object, got an array",
+    message: "expected an event object, got Array",
   }]],
   ["an unfrozen copy", { ...event }, [{
     path: "",
@@ -144,7 +143,7 @@ const NOT_EVENTS: [string, unknown, EventIssue[]][] = [
   }]],
   ["a frozen array payload", fake({ payload: Object.freeze([]) }), [{
     path: "payload",
-    message: "expected a frozen object, got an array",
+    message: "expected a frozen object, got Array",
   }]],
   ["a null payload", fake({ payload: null }), [{
     path: "payload",
@@ -314,8 +313,7 @@ describe("assertDomainEvent", () => {
       assert.ok(error instanceof InvalidEventError);
       assert.deepEqual(error.issues, [{
         path: "",
-        message:
-          "expected an event object, got one that could not be read (trap)",
+        message: "expected a readable value, got a throw: trap",
       }]);
       return true;
     });

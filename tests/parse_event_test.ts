@@ -178,13 +178,13 @@ describe("parseEvent: refused envelopes", () => {
   const messages: Record<string, string> = {
     eventId: "expected a UUID, got undefined",
     eventType:
-      "expected a string of 1 to 256 characters without whitespace or control characters, got undefined",
+      "expected 1-256 characters without whitespace or control characters, got undefined",
     occurredAt:
-      "expected an ISO-8601 UTC timestamp as Date#toISOString() writes it, got undefined",
+      "expected a timestamp in Date#toISOString() form, got undefined",
     correlationId:
-      "expected null or 1 to 128 visible ASCII characters without whitespace, got undefined",
+      "expected null or 1-128 ASCII characters without whitespace or control characters, got undefined",
     causationId:
-      "expected null or 1 to 128 visible ASCII characters without whitespace, got undefined",
+      "expected null or 1-128 ASCII characters without whitespace or control characters, got undefined",
     payload: "expected a plain object, got undefined",
     metadata: "expected a plain object, got undefined",
   };
@@ -271,7 +271,7 @@ describe("parseEvent: refused envelopes", () => {
     ["null", null, "null"],
     ["undefined", undefined, "undefined"],
     ["a number", 42, "42"],
-    ["an array", [event], "an array"],
+    ["an array", [event], "Array"],
     ["a function", () => event, "a function"],
   ];
   for (const [name, value, described] of notObjects) {
@@ -295,7 +295,7 @@ describe("parseEvent: refused envelopes", () => {
       assertInvalid(() => parseEvent(text), [{
         path: "",
         message: `expected an event object, got ${
-          name === "an array" ? "an array" : text
+          name === "an array" ? "Array" : text
         }`,
       }]);
     });
@@ -468,8 +468,7 @@ describe("parseEvent: malformed and hostile input", () => {
     });
     assertInvalid(() => parseEvent(hostile), [{
       path: "",
-      message:
-        "expected an event object, got one that could not be read (trap)",
+      message: "expected a readable value, got a throw: trap",
     }]);
   });
 
@@ -481,7 +480,7 @@ describe("parseEvent: malformed and hostile input", () => {
     };
     assertInvalid(() => parseEvent(parsed({ payload })), [{
       path: "payload.secret",
-      message: "could not be read: denied",
+      message: "expected a readable value, got a throw: denied",
     }]);
   });
 
