@@ -215,14 +215,16 @@ export function fromCloudEvent<
   } = copyJsonObject(
     readJson(input, maxLength),
     "",
-    options.maxDepth,
+    // The CloudEvent wraps the payload: one level more than parseEvent's.
+    (options.maxDepth ?? 64) + 1,
     maxLength,
   );
   check(specversion === "1.0", "specversion", '"1.0"', specversion);
   checkSource(source);
   check(
     datacontenttype == null ||
-      /^[^/;]+\/([^;]*\+)?json\s*(;|$)/i.test(datacontenttype as string),
+      typeof datacontenttype == "string" &&
+        /^[^/;]+\/([^;]*\+)?json\s*(;|$)/i.test(datacontenttype),
     "datacontenttype",
     "a JSON media type",
     datacontenttype,
@@ -274,7 +276,8 @@ function copyAttributes(
     if (value !== null || path) {
       check(
         /^[a-z\d]+$/.test(key) && !Object.hasOwn(to, key) &&
-          (typeof value == "boolean" || ((value as number) | 0) === value ||
+          (typeof value == "boolean" ||
+            typeof value == "number" && (value | 0) === value ||
             typeof value == "string" && !/\p{Cc}/u.test(value)),
         formatPath(path, [key]),
         "a free a-z0-9 name with a string, boolean or int32 value",

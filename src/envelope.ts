@@ -111,6 +111,16 @@ export function envelopeIssues(value: unknown): readonly EventIssue[] {
         !isRecord(part) || !Object.isFrozen(part)
       ) issues.push(issue(field, "a frozen object", describeValue(part)));
     }
+    // What was checked must be what JSON.stringify writes and what dispatch
+    // routes by: own, enumerable data properties (frozen, they cannot change).
+    for (const field of issues.length ? [] : FIELDS) {
+      const property = Object.getOwnPropertyDescriptor(value, field);
+      if (!property?.enumerable || !("value" in property)) {
+        issues.push(
+          issue(field, "an own enumerable data property", "another kind"),
+        );
+      }
+    }
     return issues;
   } catch (error) {
     return unreadable(error, "").issues;

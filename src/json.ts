@@ -24,16 +24,25 @@ export function invalid(
  * while reading a value, one that says so at `path`.
  */
 export function unreadable(error: unknown, path: string): InvalidEventError {
-  return error instanceof InvalidEventError
-    ? error
-    : invalid(path, "a readable value", "a throw: " + describeError(error), {
-      cause: error,
-    });
+  try {
+    if (error instanceof InvalidEventError) return error;
+  } catch {
+    // A Proxy whose getPrototypeOf trap throws: not one of ours.
+  }
+  return invalid(path, "a readable value", "a throw: " + describeError(error), {
+    cause: error,
+  });
 }
 
 /** What a caught error says: its message, or the thrown value described. */
 export function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : describeValue(error);
+  try {
+    return error instanceof Error
+      ? String(error.message)
+      : describeValue(error);
+  } catch {
+    return "a value that cannot be inspected";
+  }
 }
 
 /** Names a value for an error message: `NaN`, `"abc"`, `undefined`, `a function`, `Date`. */

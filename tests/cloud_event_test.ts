@@ -398,9 +398,18 @@ describe("fromCloudEvent", () => {
       () => fromCloudEvent(cloudEvent({ data })),
       InvalidEventError,
     );
+    // maxDepth counts payload levels, as parseEvent does: the CloudEvent
+    // around the payload is not one of them.
+    assert.deepEqual(
+      fromCloudEvent(cloudEvent({ data: { a: { b: 1 } } }), { maxDepth: 2 })
+        .payload,
+      { a: { b: 1 } },
+    );
     assert.throws(
       () =>
-        fromCloudEvent(cloudEvent({ data: { a: { b: 1 } } }), { maxDepth: 2 }),
+        fromCloudEvent(cloudEvent({ data: { a: { b: { c: 1 } } } }), {
+          maxDepth: 2,
+        }),
       InvalidEventError,
     );
     const hostile = cloudEvent();
