@@ -10,7 +10,6 @@ import type {
   EventHandler,
   HandlerContext,
   Middleware,
-  MiddlewareInfo,
   Unsubscribe,
 } from "./handler.ts";
 import { describeValue } from "./json.ts";
@@ -78,6 +77,7 @@ export interface DispatcherOptions {
 
 type Handler = EventHandler;
 type TypeOrDefinition = string | { readonly type: string };
+type Run = (event: DomainEvent, depth: number) => Promise<void>;
 
 const DONE: Promise<void> = Promise.resolve();
 const NONE: readonly Handler[] = [];
@@ -92,22 +92,27 @@ function nameOf(handler: Handler): string {
   return name && name != "Object" ? name : "anonymous";
 }
 
+/** Calls `handler` inside the middleware from `index` inwards. */
 function invoke(
   handler: Handler,
   event: DomainEvent,
-  context: HandlerContext,
+  context: Context,
   middleware: readonly Middleware[],
-  info: MiddlewareInfo,
   index: number,
 ): unknown {
   const outer = middleware[index];
   return outer
     ? outer(
       event,
-      () => invoke(handler, event, context, middleware, info, index + 1),
-      info,
+      () => invoke(handler, event, context, middleware, index + 1),
+      { handlerName: nameOf(handler), depth: context.depth },
     )
-    : typeof handler == "function"
+    : call(handler, event, context);
+}
+
+/** Calls a function handler, or an object handler's `handle` method. */
+function call(handler: Handler, event: DomainEvent, context: Context): unknown {
+  return typeof handler == "function"
     ? handler(event, context)
     : handler.handle(event, context);
 }
@@ -141,6 +146,8 @@ function invoke(
  */
 export class InProcessEventDispatcher {
   #handlers = new Map<string | null, readonly Handler[]>();
+  /** The `registerAny` handlers, also in #handlers under `null`. */
+  #any: readonly Handler[] = NONE;
   #middleware: readonly Middleware[] = [];
   #options: DispatcherOptions;
 
@@ -294,6 +301,7 @@ export class InProcessEventDispatcher {
    */
   clear(): void {
     this.#handlers.clear();
+    this.#any = NONE;
   }
 
   /**
@@ -320,8 +328,7 @@ export class InProcessEventDispatcher {
     const handlers = this.#handlers;
     return type === undefined
       ? [...handlers.values()].flat().length
-      : (handlers.get(keyOf(type)) ?? NONE).length +
-        (handlers.get(null) ?? NONE).length;
+      : (handlers.get(keyOf(type)) ?? NONE).length + this.#any.length;
   }
 
   /**
@@ -381,7 +388,7 @@ export class InProcessEventDispatcher {
 
   #add(type: string | null, handler: Handler): Unsubscribe {
     const list = this.#handlers.get(type) ?? NONE;
-    if (!list.includes(handler)) this.#handlers.set(type, [...list, handler]);
+    if (!list.includes(handler)) this.#set(type, [...list, handler]);
     let done = false;
     const off = (() => {
       if (!done) {
@@ -395,14 +402,20 @@ export class InProcessEventDispatcher {
 
   #remove(type: string | null, handler: Handler): boolean {
     const list = this.#handlers.get(type) ?? NONE;
-    if (!list.includes(handler)) return false;
-    if (list.length > 1) {
-      this.#handlers.set(type, list.filter((other) => other != handler));
-    } else this.#handlers.delete(type);
-    return true;
+    const kept = list.filter((other) => other != handler);
+    this.#set(type, kept);
+    return kept.length < list.length;
   }
 
-  #run = (event: DomainEvent, depth: number): Promise<void> => {
+  /** Replaces a type's list (never mutated: dispatches hold snapshots). */
+  #set(type: string | null, list: readonly Handler[]): void {
+    const handlers = this.#handlers;
+    if (list.length) handlers.set(type, list);
+    else handlers.delete(type);
+    this.#any = handlers.get(null) ?? NONE;
+  }
+
+  #run: Run = (event, depth) => {
     try {
       assertDomainEvent(event);
       const options = this.#options;
@@ -411,16 +424,16 @@ export class InProcessEventDispatcher {
         throw new MaxDepthExceededError(event.eventType, maxDepth);
       }
       const own = this.#handlers.get(event.eventType) ?? NONE;
-      const any = this.#handlers.get(null) ?? NONE;
-      if (own.length + any.length) {
-        return (Run.start(
+      const any = this.#any;
+      const list = any.length ? own.concat(any) : own;
+      if (list.length) {
+        return (Context.start(
           this.#run,
           event,
           depth,
-          own,
-          any,
-          this.#middleware,
           options,
+          list,
+          this.#middleware,
         ) ?? DONE) as Promise<void>;
       }
       options.onUnhandled?.(event);
@@ -432,49 +445,39 @@ export class InProcessEventDispatcher {
 }
 
 /**
- * One dispatch of one event: its state, and the context its handlers get
- * (one object per dispatch; `publish` and `dispatch` are made when read).
+ * One dispatch of one event: the context its handlers get, and its state.
+ * `publish` and `dispatch` are made when read, so that they need no `this`.
  */
-class Run implements HandlerContext {
+class Context implements HandlerContext {
   readonly depth: number;
-  #run: (event: DomainEvent, depth: number) => Promise<void>;
   #event: DomainEvent;
-  #own: readonly Handler[];
-  #any: readonly Handler[];
-  #middleware: readonly Middleware[];
+  #run: Run;
   #options: DispatcherOptions;
   /** Indexed by handler, so that `flat()` lists failures in registration order. */
   #failures?: HandlerError[];
   #pending?: Promise<unknown>[];
 
-  /** Starts a dispatch; `undefined` when every handler returned synchronously. */
+  /** Runs the handlers; `undefined` when every one returned synchronously. */
   static start(
-    run: (event: DomainEvent, depth: number) => Promise<void>,
+    run: Run,
     event: DomainEvent,
     depth: number,
-    own: readonly Handler[],
-    any: readonly Handler[],
-    middleware: readonly Middleware[],
     options: DispatcherOptions,
+    list: readonly Handler[],
+    middleware: readonly Middleware[],
   ): Promise<unknown> | undefined {
-    return new Run(run, event, depth, own, any, middleware, options).#step(0);
+    return new Context(run, event, depth, options).#step(list, middleware, 0);
   }
 
   constructor(
-    run: (event: DomainEvent, depth: number) => Promise<void>,
+    run: Run,
     event: DomainEvent,
     depth: number,
-    own: readonly Handler[],
-    any: readonly Handler[],
-    middleware: readonly Middleware[],
     options: DispatcherOptions,
   ) {
     this.#run = run;
     this.#event = event;
     this.depth = depth;
-    this.#own = own;
-    this.#any = any;
-    this.#middleware = middleware;
     this.#options = options;
   }
 
@@ -488,7 +491,7 @@ class Run implements HandlerContext {
       const event = typeof type == "string"
         ? createEvent(type, payload, createOptions)
         : type.create(payload as JsonObject, createOptions);
-      await this.dispatch(event);
+      await this.#run(event, this.depth + 1);
       return event;
     }) as HandlerContext["publish"];
   }
@@ -497,20 +500,9 @@ class Run implements HandlerContext {
     return (event) => this.#run(event, this.depth + 1);
   }
 
-  #handler(index: number): Handler {
-    const own = this.#own;
-    return (index < own.length
-      ? own[index]
-      : this.#any[index - own.length]) as Handler;
-  }
-
-  #fail(index: number, cause: unknown): void {
+  #fail(handler: Handler, index: number, cause: unknown): void {
     const { errorMode, concurrency, onHandlerError } = this.#options;
-    const error = new HandlerError(
-      this.#event,
-      nameOf(this.#handler(index)),
-      cause,
-    );
+    const error = new HandlerError(this.#event, nameOf(handler), cause);
     if (errorMode == "isolate") onHandlerError?.(error);
     else {
       (this.#failures ??= [])[index] = error;
@@ -527,35 +519,36 @@ class Run implements HandlerContext {
     throw failures[0];
   }
 
-  #step(start: number): Promise<unknown> | undefined {
-    const middleware = this.#middleware;
-    const count = this.#own.length + this.#any.length;
-    for (let index = start; index < count; index++) {
+  /** Runs the handlers from `start` on. */
+  #step(
+    list: readonly Handler[],
+    middleware: readonly Middleware[],
+    start: number,
+  ): Promise<unknown> | undefined {
+    for (let index = start; index < list.length; index++) {
+      const handler = list[index] as Handler;
       let promise;
       try {
-        const handler = this.#handler(index);
-        const result = invoke(
-          handler,
-          this.#event,
-          this,
-          middleware,
-          middleware.length
-            ? { handlerName: nameOf(handler), depth: this.depth }
-            : undefined as never,
-          0,
-        ) as PromiseLike<unknown> | undefined;
-        if (typeof result?.then != "function") continue;
-        promise = Promise.resolve(result).catch((cause) =>
-          this.#fail(index, cause)
-        );
+        const result = (middleware.length
+          ? invoke(handler, this.#event, this, middleware, 0)
+          : call(handler, this.#event, this)) as
+            | PromiseLike<unknown>
+            | undefined;
+        if (typeof result?.then != "function") {
+          continue;
+        }
+        promise = Promise.resolve(result);
       } catch (cause) {
-        this.#fail(index, cause);
+        this.#fail(handler, index, cause);
         continue;
       }
+      const fail = (cause: unknown) => this.#fail(handler, index, cause);
       if (this.#options.concurrency != "parallel") {
-        return promise.then(() => this.#step(index + 1));
+        const next = () => this.#step(list, middleware, index + 1);
+        // One reaction for both outcomes: a tick less per async handler.
+        return promise.then(next, (cause) => (fail(cause), next()));
       }
-      (this.#pending ??= []).push(promise);
+      (this.#pending ??= []).push(promise.catch(fail));
     }
     const pending = this.#pending;
     return pending
