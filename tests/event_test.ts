@@ -9,18 +9,10 @@ import {
   parseEvent,
 } from "../mod.ts";
 import type { CreateEventOptions, DomainEvent, EventIssue } from "../mod.ts";
+import { FIELDS } from "./_envelope.ts";
 
 const UUID_V4 =
   /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const FIELDS = [
-  "eventId",
-  "eventType",
-  "occurredAt",
-  "correlationId",
-  "causationId",
-  "payload",
-  "metadata",
-];
 const TYPE_MESSAGE =
   "expected 1-256 characters without whitespace or control characters, got ";
 const TRACE_MESSAGE =

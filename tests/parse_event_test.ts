@@ -17,17 +17,7 @@ import type {
   JsonValue,
   StandardSchemaV1,
 } from "../mod.ts";
-
-const MIB = 1024 * 1024;
-const FIELDS = [
-  "eventId",
-  "eventType",
-  "occurredAt",
-  "correlationId",
-  "causationId",
-  "payload",
-  "metadata",
-] as const;
+import { FIELDS, MIB } from "./_envelope.ts";
 
 const event = createEvent("invite.created", {
   email: "ada@example.com",

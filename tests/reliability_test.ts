@@ -28,21 +28,12 @@ import type {
   JsonObject,
   JsonValue,
 } from "../mod.ts";
+import { FIELDS, MIB } from "./_envelope.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
 
-const MIB = 1024 * 1024;
-const FIELDS = [
-  "eventId",
-  "eventType",
-  "occurredAt",
-  "correlationId",
-  "causationId",
-  "payload",
-  "metadata",
-] as const;
 const SOURCE = "/reliability";
 
 const sample = createEvent("order.placed", {

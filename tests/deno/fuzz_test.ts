@@ -28,18 +28,10 @@ import type {
   EventHandler,
   JsonObject,
 } from "../../mod.ts";
+import { FIELDS } from "../_envelope.ts";
 
 /** Runs per property; FUZZ_RUNS=10000 for a long soak. */
 const RUNS = Number(Deno.env.get("FUZZ_RUNS") ?? 2000);
-const FIELDS = [
-  "eventId",
-  "eventType",
-  "occurredAt",
-  "correlationId",
-  "causationId",
-  "payload",
-  "metadata",
-] as const;
 type Field = typeof FIELDS[number];
 
 // ---------------------------------------------------------------------------
