@@ -1,10 +1,17 @@
 import { check, envelopeIssues } from "./envelope.ts";
 import { InvalidEventError } from "./errors.ts";
 import { createEvent } from "./event.ts";
-import { describeError, describeValue, formatPath, invalid } from "./json.ts";
+import {
+  describeError,
+  describeValue,
+  formatPath,
+  invalid,
+  isRecord,
+} from "./json.ts";
 import type {
   StandardSchemaV1,
   StandardSchemaV1Props,
+  StandardSchemaV1Result,
 } from "./standard_schema.ts";
 import type { CreateEventOptions, DomainEvent, JsonObject } from "./types.ts";
 
@@ -59,8 +66,15 @@ export type PayloadSchema<TPayload extends JsonObject> =
  * ```
  */
 export interface DefineEventOptions<TPayload extends JsonObject> {
-  /** Validates the payload at `create`, `is` and `parseEvent`. */
-  schema: PayloadSchema<TPayload>;
+  /**
+   * Validates the payload at `create`, `is` and `parseEvent`. Its output
+   * becomes the payload, and a stored event is validated again when it is
+   * read back, so the schema must accept its own output: defaults are fine,
+   * a transform that changes a value's type is not.
+   *
+   * @default {no validation}
+   */
+  schema?: PayloadSchema<TPayload>;
 }
 
 /**
@@ -151,10 +165,11 @@ export function defineEvent<
 ): EventDefinition<TType, TPayload> {
   check("eventType", type, undefined, "type");
   const schema = options?.schema;
-  // A type guard works as a Standard Schema whose output is its input.
+  // A type guard works as a Standard Schema whose output is its input. Some
+  // Standard Schemas (arktype's) are callable too: `~standard` comes first.
   const standard:
     | Pick<StandardSchemaV1Props<unknown, TPayload>, "version" | "validate">
-    | undefined = typeof schema == "function"
+    | undefined = typeof schema == "function" && !("~standard" in schema)
       ? {
         version: 1,
         validate: (payload: unknown) =>
@@ -186,16 +201,24 @@ export function defineEvent<
         { cause: error },
       );
     }
-    if (result instanceof Promise) {
-      result.catch(() => {}); // refused, so its rejection is nobody's to handle
+    if (typeof (result as PromiseLike<unknown> | null)?.then == "function") {
+      // Refused, so its rejection is nobody's to handle.
+      Promise.resolve(result).catch(() => {});
       throw invalid(
         "payload",
         name + " to validate synchronously",
         "a Promise",
       );
     }
-    const { issues } = result;
-    if (!issues) return result.value;
+    if (!isRecord(result)) {
+      throw invalid(
+        "payload",
+        name + " to return a result",
+        describeValue(result),
+      );
+    }
+    const { issues } = result as StandardSchemaV1Result<TPayload>;
+    if (!issues) return (result as { value: TPayload }).value;
     throw issues.length
       ? new InvalidEventError(
         issues.map((issue) => ({

@@ -382,6 +382,92 @@ describe("defineEvent: an async Standard Schema", () => {
     });
     assert.equal(Def.is(createEvent("async.event")), false);
   });
+  it("refuses a thenable that is not a Promise", () => {
+    let settled = false;
+    const Def = defineEvent("async.event", {
+      schema: schemaReturning(() => ({
+        then(resolve: (value: unknown) => void) {
+          settled = true;
+          resolve({ value: {} });
+        },
+      })),
+    });
+    assertInvalid(() => Def.create({ a: 1 }), [{ path: "payload", message }]);
+    assert.equal(Def.is(createEvent("async.event")), false);
+    assert.equal(settled, false); // nothing ran it synchronously as a result
+  });
+});
+
+describe("defineEvent: a Standard Schema that breaks its contract", () => {
+  for (
+    const [name, result, found] of [
+      ["null", null, "null"],
+      ["a string", "ok", '"ok"'],
+      ["an array", [], "Array"],
+    ] as const
+  ) {
+    it(`refuses a validate that returns ${name}`, () => {
+      const Def = defineEvent("broken.schema", {
+        schema: schemaReturning(() => result),
+      });
+      assertInvalid(() => Def.create({}), [{
+        path: "payload",
+        message:
+          `expected the "broken.schema" schema to return a result, got ${found}`,
+      }]);
+    });
+  }
+});
+
+describe("defineEvent: a callable Standard Schema (as arktype's are)", () => {
+  // Called directly, it returns a truthy error object, as arktype's Type does:
+  // treating it as a type guard would accept every payload.
+  const callable = Object.assign(() => ({ errors: ["always truthy"] }), {
+    "~standard": inviteSchema["~standard"],
+  }) as unknown as StandardSchemaV1<{ email: string }, Invite>;
+  const Def = defineEvent("callable.schema", { schema: callable });
+
+  it("validates through ~standard, not by being called", () => {
+    assert.equal(
+      Def.create({ email: "ADA@example.com" }).payload.email,
+      "ada@example.com",
+    );
+    assertInvalid(
+      () => Def.create({ email: 42 } as unknown as Invite),
+      [{ path: "payload.email", message: "Expected an email" }],
+    );
+  });
+
+  it("makes .is answer from ~standard", () => {
+    const wrong = createEvent("callable.schema", { email: 42 });
+    assert.equal(Def.is(wrong), false);
+  });
+});
+
+describe("defineEvent: a schema with defaults", () => {
+  const withDefault: StandardSchemaV1<{ seats?: number }, { seats: number }> = {
+    "~standard": {
+      version: 1,
+      vendor: "hand-written",
+      validate(value) {
+        const seats = (value as { seats?: unknown }).seats ?? 1;
+        return typeof seats === "number"
+          ? { value: { seats } }
+          : { issues: [{ message: "Expected a number", path: ["seats"] }] };
+      },
+    },
+  };
+  const SeatsChanged = defineEvent("seats.changed", { schema: withDefault });
+
+  it("stores the filled-in output, which .is and parseEvent accept again", () => {
+    const event = SeatsChanged.create({} as { seats: number });
+    assert.deepEqual(event.payload, { seats: 1 });
+    assert.equal(SeatsChanged.is(event), true);
+    const copy = parseEvent(JSON.stringify(event), {
+      definition: SeatsChanged,
+    });
+    assert.deepEqual(copy, event);
+  });
 });
 
 describe("defineEvent: .is", () => {
