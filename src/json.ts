@@ -103,7 +103,7 @@ export function formatPath(
  */
 export function readJson(input: unknown, maxLength: number): unknown {
   if (typeof input != "string") return input;
-  if (input.length > maxLength) {
+  if (!(input.length <= maxLength)) { // a NaN limit refuses, never lifts the limit
     throw invalid(
       "",
       `at most ${maxLength} characters of JSON`,
@@ -140,12 +140,17 @@ export function copyJsonObject(
   // About how many characters of JSON the values copied so far take: the
   // strings and keys, and one for each key, array item and container.
   let chars = 0;
+  // A subtree met again (the same object in two places) is copied once:
+  // its copy, its levels of nesting and its characters, for the limits.
+  let copies: Map<object, [unknown, number, number]> | undefined;
+  // The levels of nesting of the container copied last.
+  let levels = 0;
 
   const fail = (expected: string, got: string): never => {
     throw invalid(formatPath(root, keys), expected, got);
   };
   const spend = (count: number): void => {
-    if ((chars += count) > maxChars) {
+    if (!((chars += count) <= maxChars)) {
       fail(`at most ${maxChars} characters of JSON`, "more");
     }
   };
@@ -171,18 +176,28 @@ export function copyJsonObject(
         ? prototype != Array.prototype
         : prototype && prototype != Object.prototype
     ) fail(`a plain ${array ? "array" : "object"}`, describeValue(item));
-    if (ancestors.length >= maxDepth) {
+    const seen = copies?.get(item);
+    if (!(ancestors.length + (seen?.[1] ?? 1) <= maxDepth)) {
       fail(`at most ${maxDepth} levels of nesting`, "more");
+    }
+    if (seen) {
+      spend(seen[2]);
+      levels = seen[1];
+      return seen[0];
     }
     if (ancestors.includes(item)) fail("JSON data", "a cycle");
     ancestors.push(item);
+    const start = chars;
+    let deepest = 0;
     spend(1);
     // deno-lint-ignore no-explicit-any
     const copied: any = array ? new Array(item.length) : {};
     if (array) {
       for (let index = 0; index < item.length; index++) {
         keys.push(index);
+        levels = 0;
         copied[index] = copy(item[index]);
+        if (levels > deepest) deepest = levels;
         spend(1);
         keys.pop();
       }
@@ -199,12 +214,20 @@ export function copyJsonObject(
         }
         spend(key.length + 1);
         const property = (item as Record<string, unknown>)[key];
+        levels = 0;
         if (property !== undefined) copied[key] = copy(property);
+        if (levels > deepest) deepest = levels;
         keys.pop();
       }
     }
     ancestors.pop();
-    return Object.freeze(copied);
+    levels = deepest + 1;
+    Object.freeze(copied);
+    // The root is never met again (that would be a cycle): no map for a flat payload.
+    if (ancestors.length) {
+      (copies ??= new Map()).set(item, [copied, levels, chars - start]);
+    }
+    return copied;
   };
 
   try {

@@ -456,6 +456,48 @@ describe("payload: accepted values", () => {
     });
   });
 
+  it("copies a shared subtree once, so a graph of many paths stays linear", () => {
+    // 40 levels of [x, x]: 2^40 paths to the leaf, 40 distinct arrays.
+    let graph: JsonValue = ["leaf"];
+    for (let level = 1; level < 40; level++) graph = [graph, graph];
+    const event = createEvent("test.event", { graph });
+    let copy = event.payload.graph as unknown as unknown[];
+    for (let level = 1; level < 40; level++) {
+      assert.equal(copy[0], copy[1]); // one frozen copy in both places
+      assert.ok(Object.isFrozen(copy));
+      copy = copy[0] as unknown[];
+    }
+    assert.deepEqual(copy, ["leaf"]);
+  });
+
+  it("still refuses a shared subtree met again where it nests too deep", () => {
+    const deep = nest(60);
+    assertInvalid(
+      () => createEvent("test.event", { a: deep, b: nest(4, deep) }),
+      [{
+        path: "payload.b.a.a.a.a",
+        message: "expected at most 64 levels of nesting, got more",
+      }],
+    );
+  });
+
+  it("counts a shared subtree's characters each time it is met", () => {
+    let graph: JsonValue = ["x".repeat(100)];
+    for (let level = 1; level < 40; level++) graph = [graph, graph];
+    assert.throws(
+      () =>
+        parseEvent({
+          ...JSON.parse(JSON.stringify(createEvent("test.event"))),
+          payload: { graph },
+        }),
+      (error: unknown) =>
+        error instanceof InvalidEventError &&
+        /expected at most 1048576 characters of JSON, got more/.test(
+          error.message,
+        ),
+    );
+  });
+
   it("ignores non-enumerable properties, as JSON.stringify does", () => {
     const payload = Object.defineProperty({ a: 1 }, "hidden", {
       value: 2,

@@ -338,6 +338,18 @@ describe("parseEvent: malformed and hostile input", () => {
     assert.deepEqual(parseEvent(json, { maxLength: json.length }), event);
   });
 
+  it("refuses rather than reads without limits when a limit is NaN", () => {
+    assert.throws(
+      () => parseEvent(json, { maxLength: NaN }),
+      InvalidEventError,
+    );
+    assert.throws(
+      () => parseEvent(parsed(), { maxLength: NaN }),
+      InvalidEventError,
+    );
+    assert.throws(() => parseEvent(json, { maxDepth: NaN }), InvalidEventError);
+  });
+
   it("applies maxLength to an already parsed value, counting its strings and keys", () => {
     const value = parsed({ payload: { big: "x".repeat(200) } });
     assertInvalid(() => parseEvent(value, { maxLength: 100 }), [{
