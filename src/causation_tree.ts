@@ -73,46 +73,71 @@ export function formatCausationTree(
   { format }: FormatCausationTreeOptions = {},
 ): string {
   const mermaid = format == "mermaid";
-  const index = new Map<string, number>();
+  const byId = new Map<string, DomainEvent>();
+  for (const event of events) {
+    assertDomainEvent(event);
+    if (!byId.has(event.eventId)) byId.set(event.eventId, event);
+  }
+  const sorted = [...byId.values()].sort((a, b) =>
+    Date.parse(a.occurredAt) - Date.parse(b.occurredAt)
+  );
+  // An event's position in time names its Mermaid node.
+  const position = new Map<string, number>();
   // Children by cause id; roots by correlation id, under a key no id can be.
   const groups = new Map<string, DomainEvent[]>();
-  const lines = mermaid ? ["flowchart TD"] : [];
+  for (const event of sorted) {
+    position.set(event.eventId, position.size);
+    const cause = event.causationId;
+    const key = cause !== null && byId.has(cause)
+      ? cause
+      : " " + (event.correlationId ?? event.eventId);
+    const group = groups.get(key);
+    if (group) group.push(event);
+    else groups.set(key, [event]);
+  }
   const escape = (text: string) =>
     text.replace(/[^\w .:()-]/g, (char) => `#${char.codePointAt(0)};`);
-  const draw = (list: DomainEvent[] = [], prefix = "", parent?: number) =>
-    list.forEach((event, position) => {
-      const id = index.get(event.eventId);
-      const label = `${event.eventType} (${event.eventId.slice(0, 8)})`;
-      const last = position == list.length - 1;
-      lines.push(
-        mermaid
-          ? `    e${id}["${escape(label)}"]`
-          : prefix + (last ? "└─ " : "├─ ") + label,
-      );
-      if (mermaid && parent! >= 0) lines.push(`    e${parent} --> e${id}`);
-      draw(groups.get(event.eventId), prefix + (last ? "   " : "│  "), id);
-    });
-  [...events].filter((event) => {
-    assertDomainEvent(event);
-    return !index.has(event.eventId) && index.set(event.eventId, -1);
-  }).sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt))
-    .forEach((event, position) => {
-      index.set(event.eventId, position);
-      const cause = event.causationId;
-      const key = cause !== null && index.has(cause)
-        ? cause
-        : " " + (event.correlationId ?? event.eventId);
-      groups.get(key)?.push(event) ?? groups.set(key, [event]);
-    });
+  const lines = mermaid ? ["flowchart TD"] : [];
+  // Depth first with a stack of [event, prefix, last child?, parent's node]:
+  // no recursion, so a long chain cannot overflow the call stack.
+  const stack: [DomainEvent, string, boolean, number][] = [];
+  const push = (
+    children: DomainEvent[] = [],
+    prefix: string,
+    parent: number,
+  ) => {
+    for (let index = children.length; index--;) {
+      stack.push([
+        children[index] as DomainEvent,
+        prefix,
+        index == children.length - 1,
+        parent,
+      ]);
+    }
+  };
   let tree = 0;
   for (const [key, roots] of groups) {
-    if (key[0] == " ") {
-      const title = "correlation" + key;
-      if (mermaid) lines.push(`  subgraph c${tree++}["${escape(title)}"]`);
-      else lines.push(...(tree++ ? ["", title] : [title]));
-      draw(roots);
-      if (mermaid) lines.push("  end");
+    if (key[0] != " ") continue;
+    const title = "correlation" + key;
+    if (mermaid) lines.push(`  subgraph c${tree++}["${escape(title)}"]`);
+    else lines.push(...(tree++ ? ["", title] : [title]));
+    push(roots, "", -1);
+    for (let entry; (entry = stack.pop());) {
+      const [event, prefix, last, parent] = entry;
+      const node = position.get(event.eventId);
+      const label = `${event.eventType} (${event.eventId.slice(0, 8)})`;
+      if (!mermaid) lines.push(prefix + (last ? "└─ " : "├─ ") + label);
+      else {
+        lines.push(`    e${node}["${escape(label)}"]`);
+        if (parent >= 0) lines.push(`    e${parent} --> e${node}`);
+      }
+      push(
+        groups.get(event.eventId),
+        prefix + (last ? "   " : "│  "),
+        node as number,
+      );
     }
+    if (mermaid) lines.push("  end");
   }
   return lines.join("\n");
 }

@@ -112,6 +112,38 @@ describe("formatCausationTree as text", () => {
   });
 });
 
+describe("formatCausationTree on a long chain", () => {
+  // 10,000 events, each caused by the one before: deeper than any call stack
+  // a recursive drawing would need.
+  let last: DomainEvent = createEvent("chain.step", {}, {
+    correlationId: "long",
+  });
+  const chain = [last];
+  for (let step = 1; step < 10_000; step++) {
+    chain.push(last = createEvent("chain.step", {}, { causedBy: last }));
+  }
+
+  it("draws every event as text, each one level under its cause", () => {
+    const lines = formatCausationTree(chain).split("\n");
+    assert.equal(lines.length, 10_001);
+    assert.equal(lines[0], "correlation long");
+    assert.equal(
+      lines[10_000],
+      " ".repeat(3 * 9_999) +
+        `└─ chain.step (${last.eventId.slice(0, 8)})`,
+    );
+  });
+
+  it("draws every event and edge in Mermaid", () => {
+    const lines = formatCausationTree(chain, { format: "mermaid" }).split("\n");
+    assert.equal(lines.filter((line) => line.includes(" --> ")).length, 9_999);
+    assert.equal(
+      lines.filter((line) => /^ {4}e\d+\[/.test(line)).length,
+      10_000,
+    );
+  });
+});
+
 describe("formatCausationTree as Mermaid", () => {
   it("writes a flowchart with a subgraph per correlation and an edge per cause", () => {
     assert.equal(
