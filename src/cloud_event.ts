@@ -219,9 +219,9 @@ export function fromCloudEvent<
     (options.maxDepth ?? 64) + 1,
     maxLength,
   );
-  check(specversion === "1.0", "specversion", '"1.0"', specversion);
+  ensure(specversion === "1.0", "specversion", '"1.0"', specversion);
   checkSource(source);
-  check(
+  ensure(
     datacontenttype == null ||
       typeof datacontenttype == "string" &&
         /^[^/;]+\/([^;]*\+)?json\s*(;|$)/i.test(datacontenttype),
@@ -243,7 +243,7 @@ export function fromCloudEvent<
 }
 
 /** Throws the InvalidEventError for one problem unless `ok`. */
-function check(
+function ensure(
   ok: boolean,
   path: string,
   expected: string,
@@ -253,7 +253,7 @@ function check(
 }
 
 function checkSource(source: unknown): void {
-  check(
+  ensure(
     typeof source === "string" && /^\S+$/.test(source),
     "source",
     "a URI-reference",
@@ -274,13 +274,20 @@ function copyAttributes(
 ): void {
   for (const [key, value] of Object.entries(from)) {
     if (value !== null || path) {
-      check(
-        /^[a-z\d]+$/.test(key) && !Object.hasOwn(to, key) &&
-          (typeof value == "boolean" ||
-            typeof value == "number" && (value | 0) === value ||
-            typeof value == "string" && !/\p{Cc}/u.test(value)),
-        formatPath(path, [key]),
-        "a free a-z0-9 name with a string, boolean or int32 value",
+      const at = formatPath(path, [key]);
+      ensure(
+        /^[a-z\d]+$/.test(key),
+        at,
+        "an attribute name of a-z and 0-9 only",
+        key,
+      );
+      ensure(!Object.hasOwn(to, key), at, "a name no other attribute has", key);
+      ensure(
+        typeof value == "boolean" ||
+          typeof value == "number" && (value | 0) === value ||
+          typeof value == "string" && !/\p{Cc}/u.test(value),
+        at,
+        "a string, boolean or int32 value",
         value,
       );
       to[key] = value;

@@ -16,8 +16,9 @@ import {
 const ID = "5b7c2f5e-8a8e-4e39-9f43-8e4a8f0c1d2b";
 const TIME = "2024-01-14T10:30:00.000Z";
 const SOURCE = "https://example.com/invites";
-const ATTRIBUTE_MESSAGE =
-  "expected a free a-z0-9 name with a string, boolean or int32 value, got ";
+const NAME_MESSAGE = "expected an attribute name of a-z and 0-9 only, got ";
+const CLASH_MESSAGE = "expected a name no other attribute has, got ";
+const VALUE_MESSAGE = "expected a string, boolean or int32 value, got ";
 
 function assertInvalid(fn: () => unknown, issues: EventIssue[]): void {
   assert.throws(fn, (error: unknown) => {
@@ -180,7 +181,8 @@ describe("toCloudEvent", () => {
           path: /^[a-z_]\w*$/i.test(key)
             ? `metadata.${key}`
             : `metadata[${JSON.stringify(key)}]`,
-          message: `${ATTRIBUTE_MESSAGE}"v"`,
+          message: (/^[a-z\d]+$/.test(key) ? CLASH_MESSAGE : NAME_MESSAGE) +
+            JSON.stringify(key),
         }],
       );
     });
@@ -202,7 +204,7 @@ describe("toCloudEvent", () => {
         () => toCloudEvent(withMetadata({ tenant: value }), { source: "/x" }),
         [{
           path: "metadata.tenant",
-          message: ATTRIBUTE_MESSAGE + described,
+          message: VALUE_MESSAGE + described,
         }],
       );
     });
