@@ -2,8 +2,11 @@ import { describeError } from "./json.ts";
 import type { DomainEvent } from "./types.ts";
 
 /**
- * The base class of every error this library throws; `code` tells them apart
- * without `instanceof`.
+ * The base class of the errors this library throws about events and
+ * handlers; `code` tells them apart without `instanceof`. (A dispatch in
+ * `"collect"` mode rejects with {@linkcode DispatchError}, an `AggregateError`
+ * that has a `code` too; wrong arguments to the API, such as dispatcher
+ * options, throw a `TypeError`.)
  *
  * @example Usage
  * ```ts
@@ -90,7 +93,9 @@ export class InvalidEventError extends DomainEventError {
       ).join("; "),
       options,
     );
-    this.issues = Object.freeze(issues.map((issue) => Object.freeze(issue)));
+    this.issues = Object.freeze(
+      issues.map(({ path, message }) => Object.freeze({ path, message })),
+    );
   }
 }
 

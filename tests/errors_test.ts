@@ -61,6 +61,10 @@ describe("InvalidEventError", () => {
     assert.throws(() => {
       (error.issues as unknown as unknown[]).push({ path: "c" });
     }, TypeError);
+    // The caller's own issue objects are copied, not frozen.
+    assert.ok(!Object.isFrozen(issues[0]));
+    issues[0]!.message = "changed";
+    assert.equal(error.issues[0]?.message, "b");
   });
 
   it("keeps a cause", () => {
