@@ -23,6 +23,34 @@ export type CapturableDispatcher = Pick<
   "registerAny" | "use"
 >;
 
+/** What the captures of one dispatcher share. */
+interface Watch {
+  /** One function per active capture, called with every event. */
+  readonly records: Set<(event: DomainEvent) => void>;
+  /** Removes {@linkcode listen}: what its latest `registerAny` returned. */
+  off: () => void;
+}
+
+/** Each dispatcher's captures: one middleware per dispatcher, ever. */
+const watched = new WeakMap<CapturableDispatcher, Watch>();
+
+/** The do-nothing `registerAny` handler that lets every event reach the middleware. */
+const listen = function captureEvents(): void {};
+
+/** The dispatcher's shared state; the first call adds its one middleware. */
+function watch(dispatcher: CapturableDispatcher): Watch {
+  let shared = watched.get(dispatcher);
+  if (!shared) {
+    const records: Watch["records"] = new Set();
+    dispatcher.use((event, next) => {
+      for (const record of records) record(event);
+      return next();
+    });
+    watched.set(dispatcher, shared = { records, off: listen });
+  }
+  return shared;
+}
+
 /**
  * The events a dispatcher has seen since {@linkcode captureEvents} started,
  * and ways to look at them. Its functions need no `this`, so they can be
@@ -92,12 +120,15 @@ export interface EventCapture extends Disposable {
  * (those that handlers publish or dispatch through their context), for
  * tests to query and assert on with their own assertion library.
  *
- * It registers a do-nothing `registerAny` handler (so every event reaches
- * the dispatcher's middleware, and `onUnhandled` is not called while it
- * captures) and a middleware that records each event when its first
- * handler is called, that is when its dispatch starts. After
- * {@linkcode EventCapture.stop} the handler is removed and the middleware,
- * which a dispatcher cannot remove, only calls `next`.
+ * While any capture of a dispatcher is active, a do-nothing `registerAny`
+ * handler named `captureEvents` is registered on it (so every event
+ * reaches the dispatcher's middleware, and `onUnhandled` is not called);
+ * stopping the last active capture removes it. The first capture of a
+ * dispatcher adds one middleware to it, which every later capture shares:
+ * it records each event when its first handler is called, that is when its
+ * dispatch starts, and only calls `next` while no capture is active. So
+ * starting and stopping captures, a thousand of them, leaves a dispatcher
+ * with one middleware.
  *
  * Events the dispatcher refuses before any handler runs (not an event, or
  * deeper than `maxDepth`) are not captured; events whose handlers fail are.
@@ -133,18 +164,19 @@ export interface EventCapture extends Disposable {
 export function captureEvents(dispatcher: CapturableDispatcher): EventCapture {
   const captured: DomainEvent[] = [];
   const seen = new Set<string>();
-  let active = true;
-  const off = dispatcher.registerAny(function captureEvents() {});
-  dispatcher.use((event, next) => {
-    if (active && !seen.has(event.eventId)) {
+  const shared = watch(dispatcher);
+  const { records } = shared;
+  const record = (event: DomainEvent): void => {
+    if (!seen.has(event.eventId)) {
       seen.add(event.eventId);
       captured.push(event);
     }
-    return next();
-  });
+  };
+  records.add(record);
+  // The same handler again: a no-op, unless `clear()` removed it.
+  shared.off = dispatcher.registerAny(listen);
   const stop = (): void => {
-    active = false;
-    off();
+    if (records.delete(record) && !records.size) shared.off();
   };
   const capture: EventCapture = {
     get events(): readonly DomainEvent[] {

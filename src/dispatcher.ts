@@ -53,8 +53,16 @@ export interface DispatcherOptions {
   errorMode?: "fail-fast" | "collect" | "isolate";
   /**
    * Receives the failures the dispatch does not reject with; required in
-   * `"isolate"` mode. It should not throw: if it does, the dispatch rejects
-   * with what it threw.
+   * `"isolate"` mode.
+   *
+   * It should not throw. If it does, nothing is lost and nothing is left
+   * running: the dispatch goes on as if it had returned (the other handlers
+   * still run, the other failures are still reported), and once every
+   * handler has settled the dispatch rejects with the first error it threw.
+   * In `"fail-fast"` parallel mode, where that error takes the place of the
+   * first {@linkcode HandlerError}, that failure is then passed to
+   * `onHandlerError` too, after the others. (`"collect"` mode and sequential
+   * `"fail-fast"` never call it.)
    *
    * @default {undefined}
    */
@@ -90,6 +98,20 @@ function nameOf(handler: Handler): string {
   const name = (typeof handler == "function" ? handler : handler.constructor)
     ?.name;
   return name && name != "Object" ? name : "anonymous";
+}
+
+/** Throws a TypeError `${name}: expected ${expected}, got ${value}` unless `ok`. */
+function check(
+  ok: unknown,
+  name: string,
+  expected: string,
+  value: unknown,
+): void {
+  if (!ok) {
+    throw new TypeError(
+      `${name}: expected ${expected}, got ${describeValue(value)}`,
+    );
+  }
 }
 
 /** Calls `handler` inside the middleware from `index` inwards. */
@@ -155,43 +177,76 @@ export class InProcessEventDispatcher {
    * Creates a dispatcher.
    *
    * @param options Concurrency, error mode, error and unhandled-event callbacks, loop guard.
-   * @throws {TypeError} When `errorMode` is `"isolate"` without an `onHandlerError` function.
+   * @throws {TypeError} When `errorMode` or `concurrency` is not one of its
+   *   values, `maxDepth` is not an integer >= 0, `onHandlerError` or
+   *   `onUnhandled` is given but is not a function, or `errorMode` is
+   *   `"isolate"` without an `onHandlerError` function. The message names the
+   *   option, what was expected and what was found:
+   *   `maxDepth: expected an integer >= 0, got NaN`.
    */
   constructor(options: DispatcherOptions = {}) {
-    if (
-      options.errorMode == "isolate" &&
-      typeof options.onHandlerError != "function"
+    const copy = { ...options };
+    const { maxDepth = 32 } = copy;
+    check(
+      Number.isInteger(maxDepth) && maxDepth >= 0,
+      "maxDepth",
+      "an integer >= 0",
+      maxDepth,
+    );
+    // The allowed values of each option; `Function` stands for any function
+    // (and describeValue names it "a function").
+    for (
+      const [name, ...allowed] of [
+        ["errorMode", "fail-fast", "collect", "isolate"],
+        ["concurrency", "sequential", "parallel"],
+        ["onHandlerError", Function],
+        ["onUnhandled", Function],
+      ] as const
     ) {
-      throw new TypeError(
-        `Expected an onHandlerError function with errorMode "isolate", got ${
-          describeValue(options.onHandlerError)
-        }`,
+      const value: unknown = copy[name];
+      check(
+        (value === undefined &&
+          (name != "onHandlerError" || copy.errorMode != "isolate")) ||
+          (allowed as readonly unknown[]).includes(
+            typeof value == "function" ? Function : value,
+          ),
+        name,
+        allowed.map(describeValue).join(" or "),
+        value,
       );
     }
-    this.#options = { ...options };
+    this.#options = copy;
   }
 
   /**
    * Registers a handler for one event type, typed from its definition.
-   * Registering the same handler twice for a type is a no-op.
+   *
+   * Registering the same handler again for a type is a no-op: it stays one
+   * registration, in its first place, and runs once per dispatch. Every
+   * `Unsubscribe` returned for it removes that one registration, so calling
+   * the second one also unregisters the first.
    *
    * @typeParam TType The event type.
    * @typeParam TPayload The payload's shape.
    * @param definition The event's definition.
    * @param handler A function, or an object with a `handle` method.
    * @returns A function that unregisters it (also `Disposable`).
+   * @throws {TypeError} When `handler` is neither a function nor an object with a `handle` method.
    */
   register<TType extends string, TPayload extends JsonObject>(
     definition: EventDefinition<TType, TPayload>,
     handler: EventHandler<DomainEvent<TType, TPayload>>,
   ): Unsubscribe;
   /**
-   * Registers a handler for one event type, given as a string.
+   * Registers a handler for one event type, given as a string. As with a
+   * definition, registering the same handler again is a no-op, and any of
+   * the `Unsubscribe`s returned for it removes the one registration.
    *
    * @typeParam TType The event type.
    * @param type The event type.
    * @param handler A function, or an object with a `handle` method.
    * @returns A function that unregisters it (also `Disposable`).
+   * @throws {TypeError} When `handler` is neither a function nor an object with a `handle` method.
    */
   register<TType extends string>(
     type: TType,
@@ -206,10 +261,12 @@ export class InProcessEventDispatcher {
 
   /**
    * Registers a handler for every event; it runs after the type's own
-   * handlers.
+   * handlers. Registering the same handler again is a no-op, as with
+   * `register`.
    *
    * @param handler A function, or an object with a `handle` method.
    * @returns A function that unregisters it (also `Disposable`).
+   * @throws {TypeError} When `handler` is neither a function nor an object with a `handle` method.
    *
    * @example Usage
    * ```ts
@@ -387,6 +444,13 @@ export class InProcessEventDispatcher {
   }
 
   #add(type: string | null, handler: Handler): Unsubscribe {
+    check(
+      typeof handler == "function" ||
+        typeof handler?.handle == "function",
+      "handler",
+      "a function or an object with a handle method",
+      handler,
+    );
     const list = this.#handlers.get(type) ?? NONE;
     if (!list.includes(handler)) this.#set(type, [...list, handler]);
     let done = false;
@@ -456,6 +520,8 @@ class Context implements HandlerContext {
   /** Indexed by handler, so that `flat()` lists failures in registration order. */
   #failures?: HandlerError[];
   #pending?: Promise<unknown>[];
+  /** The first error `onHandlerError` threw, boxed (it may be `undefined`). */
+  #thrown?: [unknown];
 
   /** Runs the handlers; `undefined` when every one returned synchronously. */
   static start(
@@ -500,23 +566,38 @@ class Context implements HandlerContext {
     return (event) => this.#run(event, this.depth + 1);
   }
 
+  /** Never throws: a throw of `onHandlerError` is kept for `#finish`. */
+  #report(error: HandlerError): void {
+    try {
+      this.#options.onHandlerError?.(error);
+    } catch (thrown) {
+      this.#thrown ??= [thrown];
+    }
+  }
+
+  /** Throws only to stop a sequential fail-fast dispatch. */
   #fail(handler: Handler, index: number, cause: unknown): void {
-    const { errorMode, concurrency, onHandlerError } = this.#options;
+    const { errorMode, concurrency } = this.#options;
     const error = new HandlerError(this.#event, nameOf(handler), cause);
-    if (errorMode == "isolate") onHandlerError?.(error);
+    if (errorMode == "isolate") this.#report(error);
     else {
       (this.#failures ??= [])[index] = error;
       if (concurrency != "parallel" && errorMode != "collect") throw error;
     }
   }
 
+  /** Settles the dispatch once every handler has. */
   #finish(): undefined {
     const failures = this.#failures?.flat();
-    if (!failures) return;
-    const { errorMode, onHandlerError } = this.#options;
-    if (errorMode == "collect") throw new DispatchError(this.#event, failures);
-    for (const error of failures.slice(1)) onHandlerError?.(error);
-    throw failures[0];
+    if (failures) {
+      if (this.#options.errorMode == "collect") {
+        throw new DispatchError(this.#event, failures);
+      }
+      for (const error of failures.slice(1)) this.#report(error);
+      if (!this.#thrown) throw failures[0];
+      this.#report(failures[0] as HandlerError);
+    }
+    if (this.#thrown) throw this.#thrown[0];
   }
 
   /** Runs the handlers from `start` on. */

@@ -119,7 +119,8 @@ export interface EventHandlerObject<TEvent extends DomainEvent = DomainEvent> {
  * A handler: a function `(event, context)`, or an
  * {@linkcode EventHandlerObject} whose `handle` method is called on it. A
  * promise (any thenable) it returns is awaited; any other return value is
- * ignored. A synchronous throw counts the same as a rejection.
+ * ignored. A synchronous throw counts the same as a rejection. Anything
+ * else given as a handler is refused when registered, with a `TypeError`.
  *
  * @typeParam TEvent The events it handles.
  *

@@ -108,6 +108,65 @@ describe("register and unregister", () => {
     assert.equal(dispatcher.handlerCount(), 2);
   });
 
+  it("keeps a duplicate registration as one, in its first place: the Unsubscribe of either removes it", async () => {
+    const dispatcher = new InProcessEventDispatcher();
+    const calls: string[] = [];
+    const handler = () => {
+      calls.push("h");
+    };
+    const first = dispatcher.register("a", handler);
+    dispatcher.register("a", function other() {
+      calls.push("other");
+    });
+    const second = dispatcher.register("a", handler);
+    assert.equal(dispatcher.handlerCount("a"), 2);
+    await dispatcher.dispatch(createEvent("a"));
+    assert.deepEqual(calls, ["h", "other"]);
+    second(); // the duplicate's Unsubscribe removes the one registration
+    assert.equal(dispatcher.handlerCount("a"), 1);
+    first(); // nothing left to remove: harmless
+    assert.equal(dispatcher.handlerCount("a"), 1);
+    calls.length = 0;
+    await dispatcher.dispatch(createEvent("a"));
+    assert.deepEqual(calls, ["other"]);
+    // registerAny the same way
+    const anyFirst = dispatcher.registerAny(handler);
+    dispatcher.registerAny(handler)();
+    assert.equal(dispatcher.handlerCount(), 1);
+    anyFirst();
+    assert.equal(dispatcher.handlerCount(), 1);
+  });
+
+  it("refuses a handler that is neither a function nor an object with a handle method, at registration", () => {
+    const dispatcher = new InProcessEventDispatcher();
+    const cases: [unknown, string][] = [
+      [42, "42"],
+      [{}, "an object"],
+      [{ handle: "no" }, "an object"],
+      [null, "null"],
+      [undefined, "undefined"],
+      ["handler", '"handler"'],
+    ];
+    for (const [handler, got] of cases) {
+      const message =
+        `handler: expected a function or an object with a handle method, got ${got}`;
+      for (
+        const register of [
+          () => dispatcher.register("a", handler as EventHandler),
+          () => dispatcher.register(InviteCreated, handler as EventHandler),
+          () => dispatcher.registerAny(handler as EventHandler),
+        ]
+      ) {
+        assert.throws(register, (error) => {
+          assert.ok(error instanceof TypeError, String(error));
+          assert.equal(error.message, message);
+          return true;
+        });
+      }
+    }
+    assert.equal(dispatcher.handlerCount(), 0);
+  });
+
   it("returns an Unsubscribe that is harmless to call twice and Disposable where the runtime has Symbol.dispose", async () => {
     const dispatcher = new InProcessEventDispatcher();
     const calls: string[] = [];
@@ -605,8 +664,276 @@ describe("error modes", () => {
       () => new InProcessEventDispatcher({ errorMode: "isolate" }),
       (error) =>
         error instanceof TypeError &&
-        /onHandlerError.*got undefined/.test(error.message),
+        error.message ===
+          "onHandlerError: expected a function, got undefined",
     );
+  });
+
+  it("refuses options outside their allowed values with a TypeError naming the option, what was expected and what was found", () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [
+        { errorMode: "isolated" },
+        'errorMode: expected "fail-fast" or "collect" or "isolate", got "isolated"',
+      ],
+      [
+        { errorMode: null },
+        'errorMode: expected "fail-fast" or "collect" or "isolate", got null',
+      ],
+      [
+        { concurrency: "paralel" },
+        'concurrency: expected "sequential" or "parallel", got "paralel"',
+      ],
+      [
+        { concurrency: true },
+        'concurrency: expected "sequential" or "parallel", got true',
+      ],
+      [{ maxDepth: NaN }, "maxDepth: expected an integer >= 0, got NaN"],
+      [{ maxDepth: -1 }, "maxDepth: expected an integer >= 0, got -1"],
+      [{ maxDepth: 1.5 }, "maxDepth: expected an integer >= 0, got 1.5"],
+      [
+        { maxDepth: Infinity },
+        "maxDepth: expected an integer >= 0, got Infinity",
+      ],
+      [{ maxDepth: "3" }, 'maxDepth: expected an integer >= 0, got "3"'],
+      [
+        { onHandlerError: "console.error" },
+        'onHandlerError: expected a function, got "console.error"',
+      ],
+      [
+        { errorMode: "isolate", onHandlerError: {} },
+        "onHandlerError: expected a function, got an object",
+      ],
+      [
+        { errorMode: "isolate", onHandlerError: null },
+        "onHandlerError: expected a function, got null",
+      ],
+      [
+        { errorMode: "isolate", onHandlerError: undefined },
+        "onHandlerError: expected a function, got undefined",
+      ],
+      [{ onUnhandled: 1 }, "onUnhandled: expected a function, got 1"],
+      [{ onUnhandled: null }, "onUnhandled: expected a function, got null"],
+    ];
+    for (const [options, message] of cases) {
+      assert.throws(
+        () => new InProcessEventDispatcher(options as DispatcherOptions),
+        (error) => {
+          assert.ok(error instanceof TypeError, String(error));
+          assert.equal(error.message, message);
+          return true;
+        },
+        JSON.stringify(options),
+      );
+    }
+  });
+
+  it("accepts every allowed option value, and undefined for the defaults", async () => {
+    const report = () => {};
+    for (const errorMode of [undefined, "fail-fast", "collect", "isolate"]) {
+      for (const concurrency of [undefined, "sequential", "parallel"]) {
+        for (const maxDepth of [undefined, 0, 1, 32, 1e6]) {
+          const options = {
+            errorMode,
+            concurrency,
+            maxDepth,
+            onHandlerError: errorMode === "isolate" ? report : undefined,
+            onUnhandled: undefined,
+          } as unknown as DispatcherOptions;
+          const dispatcher = new InProcessEventDispatcher(options);
+          dispatcher.register("a", () => {});
+          await dispatcher.dispatch(createEvent("a"));
+        }
+      }
+    }
+  });
+
+  it("maxDepth 0 still dispatches top-level events and refuses every nested one", async () => {
+    const dispatcher = new InProcessEventDispatcher({ maxDepth: 0 });
+    let ran = 0;
+    dispatcher.register("a", async (_event, context) => {
+      ran++;
+      await context.publish("b");
+    });
+    await assert.rejects(dispatcher.dispatch(createEvent("a")), (error) => {
+      assert.ok(error instanceof HandlerError);
+      assert.ok(error.cause instanceof MaxDepthExceededError);
+      return true;
+    });
+    assert.equal(ran, 1);
+  });
+
+  describe("an onHandlerError that throws", () => {
+    /** A handler that settles after a few macrotasks and notes when it has. */
+    function slow(log: string[]): EventHandler {
+      return async function slow() {
+        for (let i = 0; i < 5; i++) await tick();
+        log.push("slow settled");
+      };
+    }
+
+    for (const concurrency of ["sequential", "parallel"] as const) {
+      it(`isolate, ${concurrency}: every handler still runs and settles, then the dispatch rejects with the first error it threw`, async () => {
+        const log: string[] = [];
+        const thrown: Error[] = [];
+        const dispatcher = new InProcessEventDispatcher({
+          errorMode: "isolate",
+          concurrency,
+          onHandlerError: (error) => {
+            log.push(`reported ${error.handlerName}`);
+            const reporterError = new Error(`reporter down ${thrown.length}`);
+            thrown.push(reporterError);
+            throw reporterError;
+          },
+        });
+        dispatcher.register("x", function syncFails() {
+          throw new Error("sync");
+        });
+        dispatcher.register("x", async function asyncFails() {
+          await tick();
+          throw new Error("async");
+        });
+        dispatcher.register("x", slow(log));
+        dispatcher.register("x", function last() {
+          log.push("last ran");
+        });
+        await assert.rejects(dispatcher.dispatch(createEvent("x")), (error) => {
+          assert.equal(error, thrown[0]);
+          log.push("dispatch rejected");
+          return true;
+        });
+        assert.equal(thrown.length, 2);
+        assert.deepEqual(
+          log,
+          concurrency === "sequential"
+            ? [
+              "reported syncFails",
+              "reported asyncFails",
+              "slow settled",
+              "last ran",
+              "dispatch rejected",
+            ]
+            : [
+              "reported syncFails",
+              "last ran",
+              "reported asyncFails",
+              "slow settled",
+              "dispatch rejected",
+            ],
+        );
+      });
+    }
+
+    it("isolate, parallel: an async failure reported while a slow handler runs does not settle the dispatch early", async () => {
+      const log: string[] = [];
+      const thrown = new Error("reporter down");
+      const dispatcher = new InProcessEventDispatcher({
+        errorMode: "isolate",
+        concurrency: "parallel",
+        onHandlerError: () => {
+          throw thrown;
+        },
+      });
+      dispatcher.register("x", async () => {
+        await tick();
+        throw new Error("fails");
+      });
+      dispatcher.register("x", slow(log));
+      await assert.rejects(dispatcher.dispatch(createEvent("x")), (error) => {
+        assert.equal(error, thrown);
+        log.push("dispatch rejected");
+        return true;
+      });
+      assert.deepEqual(log, ["slow settled", "dispatch rejected"]);
+    });
+
+    it("fail-fast, parallel: once all settled, rejects with its first error; every failure, the first included, reached it", async () => {
+      const log: string[] = [];
+      const thrown: Error[] = [];
+      const dispatcher = new InProcessEventDispatcher({
+        concurrency: "parallel",
+        onHandlerError: (error) => {
+          log.push(`reported ${error.handlerName}`);
+          const reporterError = new Error(`reporter down ${thrown.length}`);
+          thrown.push(reporterError);
+          throw reporterError;
+        },
+      });
+      dispatcher.register("x", function bad1() {
+        throw new Error("bad1");
+      });
+      dispatcher.register("x", async function bad2() {
+        await tick();
+        throw new Error("bad2");
+      });
+      dispatcher.register("x", slow(log));
+      dispatcher.register("x", function bad3() {
+        throw new Error("bad3");
+      });
+      await assert.rejects(dispatcher.dispatch(createEvent("x")), (error) => {
+        assert.equal(error, thrown[0]);
+        log.push("dispatch rejected");
+        return true;
+      });
+      assert.deepEqual(log, [
+        "slow settled",
+        "reported bad2",
+        "reported bad3",
+        "reported bad1",
+        "dispatch rejected",
+      ]);
+    });
+
+    it("fail-fast, parallel: a reporter that throws once still gets every later failure, the first last", async () => {
+      const reported: string[] = [];
+      const thrown = new Error("reporter hiccup");
+      const dispatcher = new InProcessEventDispatcher({
+        concurrency: "parallel",
+        onHandlerError: (error) => {
+          reported.push(error.handlerName);
+          if (reported.length === 1) throw thrown;
+        },
+      });
+      for (const name of ["bad1", "bad2", "bad3"]) {
+        dispatcher.register(
+          "x",
+          Object.defineProperty(
+            () => {
+              throw new Error(name);
+            },
+            "name",
+            { value: name },
+          ),
+        );
+      }
+      await assert.rejects(dispatcher.dispatch(createEvent("x")), (error) => {
+        assert.equal(error, thrown);
+        return true;
+      });
+      assert.deepEqual(reported, ["bad2", "bad3", "bad1"]);
+    });
+
+    it("fail-fast, parallel: a reporter that does not throw leaves the first HandlerError as the rejection", async () => {
+      const reported: string[] = [];
+      const dispatcher = new InProcessEventDispatcher({
+        concurrency: "parallel",
+        onHandlerError: (error) => {
+          reported.push(error.handlerName);
+        },
+      });
+      dispatcher.register("x", function bad1() {
+        throw new Error("bad1");
+      });
+      dispatcher.register("x", async function bad2() {
+        await tick();
+        throw new Error("bad2");
+      });
+      await assert.rejects(dispatcher.dispatch(createEvent("x")), (error) => {
+        assert.ok(error instanceof HandlerError);
+        assert.equal(error.handlerName, "bad1");
+        return true;
+      });
+      assert.deepEqual(reported, ["bad2"]);
+    });
   });
 
   it("rejects with what onUnhandled throws", async () => {

@@ -10,6 +10,7 @@ import {
   type HandlerContext,
   InProcessEventDispatcher,
   InvalidEventError,
+  type Middleware,
 } from "../mod.ts";
 import { captureEvents } from "../testing.ts";
 
@@ -262,5 +263,83 @@ describe("captureEvents", () => {
       throw new Error("still fails");
     });
     await assert.rejects(dispatcher.dispatch(createEvent("b")), /still fails/);
+  });
+  it("adds one middleware to a dispatcher, however many captures start and stop", async () => {
+    /** A dispatcher whose `use` counts its calls and the calls of what it added. */
+    function spied() {
+      const dispatcher = new InProcessEventDispatcher();
+      const counts = { uses: 0, calls: 0 };
+      const use = dispatcher.use.bind(dispatcher);
+      dispatcher.use = (middleware: Middleware) => {
+        counts.uses++;
+        return use((event, next, info) => {
+          counts.calls++;
+          return middleware(event, next, info);
+        });
+      };
+      return { dispatcher, counts };
+    }
+    const { dispatcher, counts } = spied();
+    dispatcher.register("a", () => {});
+    for (let i = 0; i < 1000; i++) {
+      const capture = captureEvents(dispatcher);
+      await dispatcher.dispatch(createEvent("a"));
+      assert.equal(capture.events.length, 1);
+      capture.stop();
+    }
+    const overlapping = Array.from(
+      { length: 1000 },
+      () => captureEvents(dispatcher),
+    );
+    assert.equal(dispatcher.handlerCount(), 2);
+    for (const capture of overlapping) capture.stop();
+
+    assert.equal(counts.uses, 1);
+    assert.equal(dispatcher.handlerCount(), 1);
+    counts.calls = 0;
+    await dispatcher.dispatch(createEvent("a"));
+    assert.equal(counts.calls, 1); // one middleware around the one handler
+
+    // Another dispatcher gets its own middleware.
+    const other = spied();
+    const capture = captureEvents(other.dispatcher);
+    await other.dispatcher.dispatch(createEvent("b"));
+    assert.equal(other.counts.uses, 1);
+    assert.deepEqual(capture.types(), ["b"]);
+    assert.equal(counts.uses, 1);
+  });
+
+  it("shares one do-nothing registerAny handler between active captures and removes it with the last", async () => {
+    const unhandled: string[] = [];
+    const dispatcher = new InProcessEventDispatcher({
+      onUnhandled: (event) => unhandled.push(event.eventType),
+    });
+    const first = captureEvents(dispatcher);
+    const second = captureEvents(dispatcher);
+    assert.equal(dispatcher.handlerCount(), 1);
+    first.stop();
+    assert.equal(dispatcher.handlerCount(), 1);
+    await dispatcher.dispatch(createEvent("a"));
+    assert.deepEqual(second.types(), ["a"]);
+    assert.deepEqual(first.types(), []);
+    second.stop();
+    first.stop();
+    assert.equal(dispatcher.handlerCount(), 0);
+    await dispatcher.dispatch(createEvent("b"));
+    assert.deepEqual(unhandled, ["b"]);
+
+    // dispatcher.clear() removes it; the next capture registers it again.
+    const third = captureEvents(dispatcher);
+    dispatcher.clear();
+    const fourth = captureEvents(dispatcher);
+    assert.equal(dispatcher.handlerCount(), 1);
+    await dispatcher.dispatch(createEvent("c"));
+    assert.deepEqual(third.types(), ["c"]);
+    assert.deepEqual(fourth.types(), ["c"]);
+    fourth.stop();
+    assert.equal(dispatcher.handlerCount(), 1);
+    third.stop();
+    assert.equal(dispatcher.handlerCount(), 0);
+    assert.deepEqual(unhandled, ["b"]);
   });
 });
