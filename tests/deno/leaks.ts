@@ -125,11 +125,8 @@ function registerPairs(count: number): void {
 }
 
 // Warm up every path (JIT, hidden classes, the registry Map) and let the
-// heap reach its steady size: the WeakSet that remembers the events this
-// library made (src/envelope.ts) keeps, after GC, the table it grew to hold
-// every event created between two major GCs; that plateau (1 to 4 MiB,
-// bounded, not a leak) is reached within the first few hundred thousand
-// events, so the baseline is taken after 400,000.
+// heap reach its steady size before the baseline is taken, after 400,000
+// events: what grows from there on is what the events and pairs leave.
 const cold = await heap();
 await dispatchRoots(100_000);
 registerPairs(20_000);
