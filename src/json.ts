@@ -142,7 +142,10 @@ export function copyJsonObject(
   let chars = 0;
   // A subtree met again (the same object in two places) is copied once:
   // its copy, its levels of nesting and its characters, for the limits.
+  // Payloads of a few dozen containers never pay for the map; a graph with
+  // more paths than objects gets it after 64 copies, and stays linear.
   let copies: Map<object, [unknown, number, number]> | undefined;
+  let containers = 0;
   // The levels of nesting of the container copied last.
   let levels = 0;
 
@@ -223,8 +226,7 @@ export function copyJsonObject(
     ancestors.pop();
     levels = deepest + 1;
     Object.freeze(copied);
-    // The root is never met again (that would be a cycle): no map for a flat payload.
-    if (ancestors.length) {
+    if (++containers > 64) {
       (copies ??= new Map()).set(item, [copied, levels, chars - start]);
     }
     return copied;

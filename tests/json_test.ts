@@ -462,9 +462,10 @@ describe("payload: accepted values", () => {
     for (let level = 1; level < 40; level++) graph = [graph, graph];
     const event = createEvent("test.event", { graph });
     let copy = event.payload.graph as unknown as unknown[];
+    assert.equal(copy[0], copy[1]); // one frozen copy in both places
     for (let level = 1; level < 40; level++) {
-      assert.equal(copy[0], copy[1]); // one frozen copy in both places
       assert.ok(Object.isFrozen(copy));
+      assert.deepEqual(copy[0], copy[1]);
       copy = copy[0] as unknown[];
     }
     assert.deepEqual(copy, ["leaf"]);
@@ -472,8 +473,10 @@ describe("payload: accepted values", () => {
 
   it("still refuses a shared subtree met again where it nests too deep", () => {
     const deep = nest(60);
+    // 70 containers first, so that the copy of `deep` is kept for reuse.
+    const filler = Array.from({ length: 70 }, () => ({}));
     assertInvalid(
-      () => createEvent("test.event", { a: deep, b: nest(4, deep) }),
+      () => createEvent("test.event", { filler, a: deep, b: nest(4, deep) }),
       [{
         path: "payload.b.a.a.a.a",
         message: "expected at most 64 levels of nesting, got more",
