@@ -23,7 +23,9 @@ export interface ParseEventOptions<
   /** When given, the event's type must be the definition's, and its schema must accept the payload. */
   definition?: TDefinition;
   /**
-   * How deep the payload and metadata may nest.
+   * How deep the payload and metadata may nest. With a `definition`, the
+   * event is then made by its `create`, which applies the default of 64
+   * again: a larger value has no effect there.
    *
    * @default {64}
    */
