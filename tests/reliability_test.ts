@@ -488,20 +488,17 @@ describe("bad input: over the length limit", () => {
   it("ends a shared-subtree blow-up (2^60 paths in a few objects) at the length limit, quickly", () => {
     let dag: JsonValue = "leaf";
     for (let i = 0; i < 60; i++) dag = [dag, dag];
-    const start = Date.now();
+    // Bounded by maxLength, not by the 2^60 paths: a regression hangs here
+    // (and CI's step timeout fails it) rather than failing on a slow day.
     invalid(() => parseEvent(parsed({ payload: { dag } })));
     invalid(() => fromCloudEvent(cloud({ data: { dag } })));
-    assert.ok(
-      Date.now() - start < 10_000,
-      "bounded by maxLength, not by the 2^60 paths",
-    );
   });
 
   it("ends an array that claims 2^32 - 1 items quickly: holes are refused, a Proxy is stopped by the limit", () => {
     const sparse: unknown[] = [];
     sparse.length = 2 ** 32 - 1;
     sparse[0] = 1;
-    const start = Date.now();
+    // As above: a regression hangs instead of failing on time.
     invalidAt(
       () => parseEvent(parsed({ payload: { sparse } })),
       "payload.sparse[1]",
@@ -520,7 +517,6 @@ describe("bad input: over the length limit", () => {
       /^payload\.huge\[\d+\]$/,
       /at most/,
     );
-    assert.ok(Date.now() - start < 10_000);
   });
 });
 
