@@ -1,13 +1,7 @@
 import { check, envelopeIssues } from "./envelope.ts";
 import { InvalidEventError } from "./errors.ts";
 import { createEvent } from "./event.ts";
-import {
-  describeError,
-  describeValue,
-  formatPath,
-  invalid,
-  isRecord,
-} from "./json.ts";
+import { describeError, describeValue, formatPath, invalid } from "./json.ts";
 import type {
   StandardSchemaV1,
   StandardSchemaV1Props,
@@ -210,7 +204,8 @@ export function defineEvent<
         "a Promise",
       );
     }
-    if (!isRecord(result)) {
+    // Any object: arktype's failure result is an array (of its issues).
+    if (typeof result != "object" || !result) {
       throw invalid(
         "payload",
         name + " to return a result",

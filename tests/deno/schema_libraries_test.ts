@@ -1,9 +1,10 @@
-// Real Standard Schema libraries, zod and valibot, as defineEvent schemas
-// (Deno only: they come from the import map).
+// Real Standard Schema libraries, zod, valibot and arktype, as defineEvent
+// schemas (Deno only: they come from the import map).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { z } from "zod";
 import * as v from "valibot";
+import { type } from "arktype";
 import {
   createEvent,
   defineEvent,
@@ -98,6 +99,12 @@ describe("zod", () => {
       email: "ada@example.com",
       role: "member",
     });
+    // These accept their own output, so the stored event reads back.
+    assert.equal(Registered.is(event), true);
+    assert.deepEqual(
+      parseEvent(JSON.stringify(event), { definition: Registered }),
+      event,
+    );
   });
 
   it("drops unknown keys as zod does", () => {
@@ -207,6 +214,13 @@ describe("valibot", () => {
     );
     assert.deepEqual(event.payload, { tags: ["a", "b"] });
     assert.ok(Object.isFrozen(event.payload.tags));
+    // A transform that changes the type does not accept its own output: the
+    // limit the README states, pinned here.
+    assert.equal(Tagged.is(event), false);
+    assert.throws(
+      () => parseEvent(JSON.stringify(event), { definition: Tagged }),
+      InvalidEventError,
+    );
   });
 
   it("refuses an async schema", () => {
@@ -239,6 +253,51 @@ describe("valibot", () => {
     );
     assert.deepEqual(
       parseEvent(JSON.stringify(event), { definition: OrderPlaced }),
+      event,
+    );
+  });
+});
+
+describe("arktype", () => {
+  // An arktype Type is callable (it returns the value or an ArkErrors object,
+  // truthy either way) and a Standard Schema: it must be used as the latter.
+  const schema = type({ email: "string.email", seats: "number.integer > 0" });
+  const InviteCreated = defineEvent("invite.created", { schema });
+
+  it("infers the payload type", () => {
+    expectType<
+      Equal<
+        typeof InviteCreated,
+        EventDefinition<"invite.created", { email: string; seats: number }>
+      >
+    >();
+  });
+
+  it("validates through ~standard, with paths under payload", () => {
+    const event = InviteCreated.create({ email: "ada@example.com", seats: 3 });
+    assert.deepEqual(event.payload, { email: "ada@example.com", seats: 3 });
+    assert.throws(
+      () => InviteCreated.create({ email: "not an email", seats: 0 }),
+      (error: unknown) => {
+        assert.ok(error instanceof InvalidEventError);
+        assert.deepEqual(
+          error.issues.map((issue) => issue.path).sort(),
+          ["payload.email", "payload.seats"],
+        );
+        return true;
+      },
+    );
+  });
+
+  it("checks .is and parseEvent with the schema", () => {
+    const event = InviteCreated.create({ email: "ada@example.com", seats: 3 });
+    assert.equal(InviteCreated.is(event), true);
+    assert.equal(
+      InviteCreated.is(createEvent("invite.created", { email: 42, seats: 3 })),
+      false,
+    );
+    assert.deepEqual(
+      parseEvent(JSON.stringify(event), { definition: InviteCreated }),
       event,
     );
   });
