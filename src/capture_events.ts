@@ -23,10 +23,13 @@ export type CapturableDispatcher = Pick<
   "registerAny" | "use"
 >;
 
+/** One active capture's way to record an event. */
+type Recorder = (event: DomainEvent) => void;
+
 /** What the captures of one dispatcher share. */
 interface Watch {
   /** One function per active capture, called with every event. */
-  readonly records: Set<(event: DomainEvent) => void>;
+  readonly records: Set<Recorder>;
   /** Removes {@linkcode listen}: what its latest `registerAny` returned. */
   off: () => void;
 }
@@ -41,9 +44,14 @@ const listen = function captureEvents(): void {};
 function watch(dispatcher: CapturableDispatcher): Watch {
   let shared = watched.get(dispatcher);
   if (!shared) {
-    const records: Watch["records"] = new Set();
+    const records = new Set<Recorder>();
+    // The captures active when an event's dispatch started: a capture that
+    // starts during that dispatch records what it causes, not the event.
+    const owners = new WeakMap<DomainEvent, Set<Recorder>>();
     dispatcher.use((event, next) => {
-      for (const record of records) record(event);
+      let active = owners.get(event);
+      if (!active) owners.set(event, active = new Set(records));
+      for (const record of active) if (records.has(record)) record(event);
       return next();
     });
     watched.set(dispatcher, shared = { records, off: listen });
@@ -126,9 +134,11 @@ export interface EventCapture extends Disposable {
  * stopping the last active capture removes it. The first capture of a
  * dispatcher adds one middleware to it, which every later capture shares:
  * it records each event when its first handler is called, that is when its
- * dispatch starts, and only calls `next` while no capture is active. So
- * starting and stopping captures, a thousand of them, leaves a dispatcher
- * with one middleware.
+ * dispatch starts, for the captures active then, and does nothing else
+ * while no capture is active. So starting and stopping captures, a thousand
+ * of them, leaves a dispatcher with one middleware, and a capture started
+ * while an event is being dispatched sees what that event causes from then
+ * on, never the event itself after its children.
  *
  * Events the dispatcher refuses before any handler runs (not an event, or
  * deeper than `maxDepth`) are not captured; events whose handlers fail are.

@@ -342,4 +342,22 @@ describe("captureEvents", () => {
     assert.equal(dispatcher.handlerCount(), 0);
     assert.deepEqual(unhandled, ["b"]);
   });
+
+  it("never records an event already being dispatched when the capture started, only what it causes", async () => {
+    const dispatcher = new InProcessEventDispatcher();
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => release = resolve);
+    dispatcher.register("slow", async (_event, { publish }) => {
+      await gate;
+      await publish("slow.child");
+    });
+    dispatcher.register("slow", function afterwards() {});
+    using earlier = captureEvents(dispatcher); // the shared middleware exists
+    const inFlight = dispatcher.dispatch(createEvent("slow"));
+    using later = captureEvents(dispatcher);
+    release();
+    await inFlight;
+    assert.deepEqual(earlier.types(), ["slow", "slow.child"]);
+    assert.deepEqual(later.types(), ["slow.child"]);
+  });
 });
