@@ -132,7 +132,9 @@ export function copyJsonObject(
   value: unknown,
   root: string,
   maxDepth = 64,
-  maxChars = Infinity,
+  // Past about this many characters (V8's longest string) an event could not
+  // be written out: refused, so that every event JSON.stringify can write.
+  maxChars = 2 ** 29,
 ): JsonObject {
   // The path to the value being copied, and the containers holding it.
   const keys: (string | number)[] = [];

@@ -457,18 +457,32 @@ describe("payload: accepted values", () => {
   });
 
   it("copies a shared subtree once, so a graph of many paths stays linear", () => {
-    // 40 levels of [x, x]: 2^40 paths to the leaf, 40 distinct arrays.
-    let graph: JsonValue = ["leaf"];
-    for (let level = 1; level < 40; level++) graph = [graph, graph];
+    // 27 levels of [x, x]: 2^26 paths to the leaf, 27 distinct arrays
+    // (and about 200 million characters of JSON, under the limit).
+    let graph: JsonValue = ["x"];
+    for (let level = 1; level < 27; level++) graph = [graph, graph];
     const event = createEvent("test.event", { graph });
     let copy = event.payload.graph as unknown as unknown[];
     assert.equal(copy[0], copy[1]); // one frozen copy in both places
-    for (let level = 1; level < 40; level++) {
+    for (let level = 1; level < 27; level++) {
       assert.ok(Object.isFrozen(copy));
       assert.deepEqual(copy[0], copy[1]);
       copy = copy[0] as unknown[];
     }
-    assert.deepEqual(copy, ["leaf"]);
+    assert.deepEqual(copy, ["x"]);
+  });
+
+  it("refuses a graph whose JSON would be longer than any string can be", () => {
+    // 60 levels of [x, x]: copied in a moment, but 2^60 leaves written out.
+    let graph: JsonValue = ["leaf"];
+    for (let level = 1; level < 60; level++) graph = [graph, graph];
+    assert.throws(
+      () => createEvent("test.event", { graph }),
+      (error: unknown) =>
+        error instanceof InvalidEventError &&
+        /^payload\.graph.*: expected at most 536870912 characters of JSON, got more$/
+          .test(error.message),
+    );
   });
 
   it("still refuses a shared subtree met again where it nests too deep", () => {
