@@ -501,15 +501,6 @@ describe("createEvent: causedBy", () => {
   }
 
   const parent = createEvent("invite.created", { a: 1 });
-  const ENVELOPE = [
-    "eventId",
-    "eventType",
-    "occurredAt",
-    "correlationId",
-    "causationId",
-    "payload",
-    "metadata",
-  ];
   // [case, value, the paths of the issues]
   const notEvents: [string, unknown, string[]][] = [
     ["null", null, ["options.causedBy"]],
@@ -517,7 +508,7 @@ describe("createEvent: causedBy", () => {
     ["an array", [parent], ["options.causedBy"]],
     ["an empty object", {}, [
       "options.causedBy",
-      ...ENVELOPE.map((field) => `options.causedBy.${field}`),
+      ...FIELDS.map((field) => `options.causedBy.${field}`),
     ]],
     ["an unfrozen copy of an event", { ...parent }, ["options.causedBy"]],
     [
