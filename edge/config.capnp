@@ -1,6 +1,6 @@
 # workerd configuration for `deno task test:edge`: the bundled library
 # (dist/mod.js, made by `deno bundle --platform browser`) is imported by
-# edge/entry.js, whose exported `test` handlers `workerd test` runs.
+# edge/smoke.js, whose exported `test` handlers `workerd test` runs.
 # `embed` paths are relative to this file.
 using Workerd = import "/workerd/workerd.capnp";
 
@@ -11,7 +11,7 @@ const config :Workerd.Config = (
 const edgeTests :Workerd.Worker = (
   modules = [
     # The first module is the entry point.
-    (name = "entry.js", esModule = embed "entry.js"),
+    (name = "smoke.js", esModule = embed "smoke.js"),
     (name = "mod.js", esModule = embed "../dist/mod.js"),
   ],
   # Must not be later than the pinned workerd's own date (2026-11-24).
