@@ -5,7 +5,10 @@
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = .edgeTests) ],
+  services = [
+    (name = "main", worker = .edgeTests),
+    (name = "context", worker = .contextTests),
+  ],
 );
 
 const edgeTests :Workerd.Worker = (
@@ -20,4 +23,14 @@ const edgeTests :Workerd.Worker = (
   # so that only the web platform exists (no process, Buffer or node:*), as on
   # any edge runtime.
   compatibilityFlags = ["no_nodejs_compat", "no_nodejs_compat_v2"],
+);
+
+# The ./context entry needs node:async_hooks: the one worker with nodejs_compat.
+const contextTests :Workerd.Worker = (
+  modules = [
+    (name = "context_smoke.js", esModule = embed "context_smoke.js"),
+    (name = "with_context.js", esModule = embed "../dist/with_context.js"),
+  ],
+  compatibilityDate = "2026-11-01",
+  compatibilityFlags = ["nodejs_compat"],
 );
