@@ -985,13 +985,20 @@ class Context implements HandlerContext {
     const { observers } = plan;
     if (observers.length) {
       const info = { depth };
+      // In sequential fail-fast, a failure stops the handlers, not the observers.
+      let stop: [unknown] | undefined;
       for (const [index, observer] of observers.entries()) {
         try {
           observer(event, info);
         } catch (cause) {
-          context.#fail(observer, index, cause);
+          try {
+            context.#fail(observer, index, cause);
+          } catch (error) {
+            stop ??= [error];
+          }
         }
       }
+      if (stop) throw stop[0];
     }
     return context.#step(0);
   }

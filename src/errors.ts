@@ -7,6 +7,40 @@ function firstLine(error: unknown, max: number): string {
   return line.length > max ? line.slice(0, max - 1) + "…" : line;
 }
 
+/**
+ * Follows nested dispatches (a HandlerError, or a DispatchError of one) from
+ * `cause` down to the root cause: how many levels, and the innermost
+ * HandlerError on the way.
+ */
+function rootCause(
+  cause: unknown,
+): { root: unknown; levels: number; nested: HandlerError | undefined } {
+  let root = cause;
+  let nested: HandlerError | undefined;
+  let levels = 0;
+  try {
+    for (;;) {
+      const next = root instanceof DispatchError && root.errors.length == 1
+        ? root.errors[0]
+        : root;
+      if (!(next instanceof HandlerError)) break;
+      nested = next;
+      root = next.cause;
+      levels++;
+    }
+  } catch {
+    // A cause whose Proxy traps throw: the walk stops there.
+  }
+  return { root, levels, nested };
+}
+
+/** One failure of a DispatchError: the handler, its root cause, how deep. */
+function summary(error: HandlerError): string {
+  const { root, levels } = rootCause(error.cause);
+  return `${error.handlerName}: ${firstLine(root, 120)}` +
+    (levels ? ` (${levels} dispatch(es) down)` : "");
+}
+
 /** `"type" (id)`: an event, as the messages name it. */
 function named(event: DomainEvent): string {
   return `"${event.eventType}" (${event.eventId})`;
@@ -161,23 +195,7 @@ export class HandlerError extends DomainEventError {
    * @param cause What the handler threw or rejected with.
    */
   constructor(event: DomainEvent, handlerName: string, cause: unknown) {
-    // Follow nested dispatches (one failure each) down to the root cause.
-    let root = cause;
-    let nested: HandlerError | undefined;
-    let levels = 0;
-    try {
-      for (;;) {
-        const next = root instanceof DispatchError && root.errors.length == 1
-          ? root.errors[0]
-          : root;
-        if (!(next instanceof HandlerError)) break;
-        nested = next;
-        root = next.cause;
-        levels++;
-      }
-    } catch {
-      // A cause whose Proxy traps throw: the walk stops there.
-    }
+    const { root, levels, nested } = rootCause(cause);
     super(
       "HANDLER_FAILED",
       `Handler "${handlerName}" failed on ${named(event)}: ${
@@ -276,9 +294,7 @@ export class DispatchError extends AggregateError {
    */
   constructor(event: DomainEvent, errors: HandlerError[]) {
     const events = new Set(errors.map((error) => error.event)).size;
-    const shown = errors.slice(0, 3).map((error) =>
-      `${error.handlerName}: ${firstLine(error.cause, 120)}`
-    );
+    const shown = errors.slice(0, 3).map(summary);
     if (errors.length > 3) shown.push(`and ${errors.length - 3} more`);
     super(
       errors,

@@ -10,7 +10,6 @@ import {
   type HandlerContext,
   InProcessEventDispatcher,
   InvalidEventError,
-  type Middleware,
 } from "../mod.ts";
 import { captureEvents } from "../testing.ts";
 
