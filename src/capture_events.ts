@@ -121,9 +121,10 @@ export interface EventCapture extends Disposal {
  *   await context.publish(InviteEmailSent, { to: event.payload.email });
  * });
  *
- * using capture = captureEvents(dispatcher);
+ * const capture = captureEvents(dispatcher); // or `using capture = ...` (Deno, Bun, Node 24)
  * const created = InviteCreated.create({ email: "ada@example.com" });
  * await dispatcher.dispatch(created);
+ * capture.stop();
  *
  * assert.deepEqual(capture.types(), ["invite.created", "invite.email_sent"]);
  * const [sent] = capture.ofType(InviteEmailSent);
