@@ -11,6 +11,7 @@ import {
   type InvalidEventError,
   MaxDepthExceededError,
 } from "./errors.ts";
+import { sealedBy } from "./envelope.ts";
 import { createEvent } from "./event.ts";
 import { assertDomainEvent } from "./guards.ts";
 import type {
@@ -238,7 +239,7 @@ function checkTimeout(name: string, value: unknown): void {
       (Number.isInteger(value) && (value as number) >= 1 &&
         (value as number) <= 2 ** 31 - 1),
     name,
-    "an integer from 1 to 2147483647 (milliseconds) or Infinity",
+    "an integer from 1 to 2147483647 or Infinity",
     value,
   );
 }
@@ -282,46 +283,52 @@ function unsubscriber(remove: () => void): Unsubscribe {
   return off;
 }
 
-/** `promise`, or a TimeoutError once `ms` have passed; the timer is cleared when it settles. */
-function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
+/**
+ * Settles as `work` does, unless `arm` rejects first: `arm` gets the reject
+ * function and returns what to undo once `work` settles. What `work`
+ * settles with after such a rejection is ignored.
+ */
+function race(
+  work: Promise<unknown>,
+  arm: (reject: (reason: unknown) => void) => () => void,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(
-        new DOMException(
-          `expected the handler to settle within ${ms} ms, got no result`,
-          "TimeoutError",
-        ),
-      );
-    }, ms);
-    promise.then((value) => {
-      clearTimeout(timer);
+    const disarm = arm(reject);
+    work.then((value) => {
+      disarm();
       resolve(value);
     }, (error) => {
-      clearTimeout(timer);
+      disarm();
       reject(error);
     });
   });
 }
 
-/**
- * `work`, or a rejection with `signal.reason` as soon as `signal` aborts; what
- * `work` settles with after that is ignored.
- */
-function abortable(work: Promise<unknown>, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const stop = () => {
-      signal.removeEventListener("abort", stop);
-      reject(signal.reason);
-    };
+/** `promise`, or a TimeoutError once `ms` have passed. */
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  return race(promise, (reject) => {
+    const timer = setTimeout(() => {
+      reject(
+        new DOMException(
+          `expected the handler to settle within ${ms} ms`,
+          "TimeoutError",
+        ),
+      );
+    }, ms);
+    return () => clearTimeout(timer);
+  });
+}
+
+/** `work`, or a rejection with `signal.reason` as soon as `signal` aborts. */
+function abortable(
+  work: Promise<unknown>,
+  signal: AbortSignal,
+): Promise<unknown> {
+  return race(work, (reject) => {
+    const stop = () => reject(signal.reason);
     if (signal.aborted) stop();
-    else signal.addEventListener("abort", stop);
-    work.then(() => {
-      signal.removeEventListener("abort", stop);
-      resolve();
-    }, (error) => {
-      signal.removeEventListener("abort", stop);
-      reject(error);
-    });
+    signal.addEventListener("abort", stop);
+    return () => signal.removeEventListener("abort", stop);
   });
 }
 
@@ -728,6 +735,7 @@ export class InProcessEventDispatcher {
     let signal;
     try {
       signal = signalOf(options);
+      if (signal?.aborted) throw signal.reason;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -801,6 +809,7 @@ export class InProcessEventDispatcher {
     let firstFailed: DomainEvent | undefined;
     for (const [index, event] of list.entries()) {
       try {
+        if (signal?.aborted) throw signal.reason;
         await this.#run(event, 0, signal);
       } catch (error) {
         if (collect && error instanceof DispatchError) {
@@ -895,7 +904,6 @@ export class InProcessEventDispatcher {
 
   #run: Run = (event, depth, signal) => {
     try {
-      if (signal?.aborted) throw signal.reason;
       assertDomainEvent(event);
       const options = this.#options;
       const { maxDepth = 32 } = options;
@@ -903,8 +911,10 @@ export class InProcessEventDispatcher {
         throw new MaxDepthExceededError(event.eventType, maxDepth);
       }
       const own = this.#handlers.get(event.eventType) ?? EMPTY;
-      if (own.definition) {
-        const refused = refusal(own.definition, event);
+      const definition = own.definition;
+      // Events its `create` made pass without a call (the hot path).
+      if (definition && sealedBy(event) !== definition) {
+        const refused = refusal(definition, event);
         if (refused) throw refused;
       }
       const any = this.#any;
@@ -920,7 +930,11 @@ export class InProcessEventDispatcher {
           depth,
           options,
           signal,
-          { own, any, list, observers, middleware: this.#middleware },
+          own,
+          any,
+          list,
+          observers,
+          this.#middleware,
         );
       }
       if (!list.length) options.onUnhandled?.(event);
@@ -930,16 +944,6 @@ export class InProcessEventDispatcher {
       return Promise.reject(error);
     }
   };
-}
-
-/** What one dispatch runs: its handlers, observers and middleware. */
-interface Plan {
-  readonly own: Entry;
-  readonly any: Entry;
-  /** `own`'s handlers, then `any`'s. */
-  readonly list: readonly Handler[];
-  readonly observers: readonly EventObserver[];
-  readonly middleware: readonly Middleware[];
 }
 
 /** Passes a failure the dispatch does not reject with to `onHandlerError`; returns what it threw. */
@@ -965,7 +969,14 @@ class Context implements HandlerContext {
   #run: Run;
   #options: DispatcherOptions;
   #signal: AbortSignal | undefined;
-  #plan: Plan;
+  /** The type's own entry and the `registerAny` one, for their timeouts. */
+  #own: Entry;
+  #any: Entry;
+  /** `#own`'s handlers, then `#any`'s. */
+  #list: readonly Handler[];
+  #middleware: readonly Middleware[];
+  /** How many observers come before the handlers in `#failures`. */
+  #offset: number;
   /** Failures indexed by observer, then handler: `flat()` lists them in that order. */
   #failures?: HandlerError[];
   #pending?: Promise<unknown>[];
@@ -979,10 +990,24 @@ class Context implements HandlerContext {
     depth: number,
     options: DispatcherOptions,
     signal: AbortSignal | undefined,
-    plan: Plan,
+    own: Entry,
+    any: Entry,
+    list: readonly Handler[],
+    observers: readonly EventObserver[],
+    middleware: readonly Middleware[],
   ): Promise<unknown> | undefined {
-    const context = new Context(run, event, depth, options, signal, plan);
-    const { observers } = plan;
+    const context = new Context(
+      run,
+      event,
+      depth,
+      options,
+      signal,
+      own,
+      any,
+      list,
+      middleware,
+      observers.length,
+    );
     if (observers.length) {
       const info = { depth };
       // In sequential fail-fast, a failure stops the handlers, not the observers.
@@ -1009,14 +1034,22 @@ class Context implements HandlerContext {
     depth: number,
     options: DispatcherOptions,
     signal: AbortSignal | undefined,
-    plan: Plan,
+    own: Entry,
+    any: Entry,
+    list: readonly Handler[],
+    middleware: readonly Middleware[],
+    offset: number,
   ) {
     this.#run = run;
     this.#event = event;
     this.depth = depth;
     this.#options = options;
     this.#signal = signal;
-    this.#plan = plan;
+    this.#own = own;
+    this.#any = any;
+    this.#list = list;
+    this.#middleware = middleware;
+    this.#offset = offset;
   }
 
   get signal(): AbortSignal {
@@ -1033,13 +1066,18 @@ class Context implements HandlerContext {
       const event = typeof type == "string"
         ? createEvent(type, payload, createOptions)
         : type.create(payload as JsonObject, createOptions);
-      await this.#run(event, this.depth + 1, this.#signal);
+      await this.dispatch(event);
       return event;
     }) as HandlerContext["publish"];
   }
 
   get dispatch(): (event: DomainEvent) => Promise<void> {
-    return (event) => this.#run(event, this.depth + 1, this.#signal);
+    return (event) => {
+      const signal = this.#signal;
+      return signal?.aborted
+        ? Promise.reject(signal.reason)
+        : this.#run(event, this.depth + 1, signal);
+    };
   }
 
   /** Never throws: a throw of `onHandlerError` is kept for `#finish`. */
@@ -1079,17 +1117,17 @@ class Context implements HandlerContext {
 
   /** This handler's timeout: its registration's, else the dispatcher's. */
   #timeoutOf(handler: Handler, index: number): number | undefined {
-    const { own, any } = this.#plan;
-    return (index < own.handlers.length ? own : any).timeouts?.get(handler) ??
-      this.#options.handlerTimeoutMs;
+    const own = this.#own;
+    return (index < own.handlers.length ? own : this.#any).timeouts?.get(
+      handler,
+    ) ?? this.#options.handlerTimeoutMs;
   }
 
   /** Runs the handlers from `start` on. */
   #step(start: number): Promise<unknown> | undefined {
-    const signal = this.#signal;
-    if (signal?.aborted) throw signal.reason;
-    const { list, middleware, observers } = this.#plan;
-    const offset = observers.length;
+    const list = this.#list;
+    const middleware = this.#middleware;
+    const offset = this.#offset;
     for (let index = start; index < list.length; index++) {
       const handler = list[index] as Handler;
       let promise;
@@ -1114,7 +1152,11 @@ class Context implements HandlerContext {
       const fail = (cause: unknown) =>
         this.#fail(handler, offset + index, cause);
       if (this.#options.concurrency != "parallel") {
-        const next = () => this.#step(index + 1);
+        const next = () => {
+          // An aborted dispatch starts no further handler.
+          if (this.#signal?.aborted) throw this.#signal.reason;
+          return this.#step(index + 1);
+        };
         // One reaction for both outcomes: a tick less per async handler.
         return promise.then(next, (cause) => (fail(cause), next()));
       }

@@ -59,8 +59,8 @@ class Trusted extends class {
     return Object(value) === value && #by in (value as object);
   }
 
-  static by(value: unknown): object | undefined {
-    return Trusted.has(value) ? (value as Trusted).#by : undefined;
+  static by(value: object): object | undefined {
+    return #by in value ? (value as Trusted).#by : undefined;
   }
 
   static mark(event: object, definition: object): void {
@@ -80,7 +80,7 @@ export function seal<T extends object>(event: T, definition?: object): T {
 }
 
 /** The definition recorded by {@linkcode seal} for `event`, if any. */
-export function sealedBy(event: unknown): object | undefined {
+export function sealedBy(event: object): object | undefined {
   return Trusted.by(event);
 }
 
