@@ -616,10 +616,12 @@ export class InProcessEventDispatcher {
 
   /**
    * Adds a middleware around every handler call; the first added is the
-   * outermost.
+   * outermost. Adding the same middleware again is a no-op. A dispatch uses
+   * the middleware it started with.
    *
    * @param middleware The middleware.
-   * @returns This dispatcher, for chaining.
+   * @returns A function that removes it (also `Disposable`).
+   * @throws {TypeError} When `middleware` is not a function.
    *
    * @example Usage
    * ```ts
@@ -627,19 +629,34 @@ export class InProcessEventDispatcher {
    * import assert from "node:assert/strict";
    *
    * const calls: string[] = [];
-   * const dispatcher = new InProcessEventDispatcher().use(async (_event, next, { handlerName }) => {
+   * const dispatcher = new InProcessEventDispatcher();
+   * const off = dispatcher.use(async (_event, next, { handlerName }) => {
    *   calls.push(`before ${handlerName}`);
    *   await next();
    *   calls.push(`after ${handlerName}`);
    * });
    * dispatcher.register("a", function audit() { calls.push("audit"); });
    * await dispatcher.dispatch(createEvent("a"));
-   * assert.deepEqual(calls, ["before audit", "audit", "after audit"]);
+   * off();
+   * await dispatcher.dispatch(createEvent("a"));
+   * assert.deepEqual(calls, ["before audit", "audit", "after audit", "audit"]);
    * ```
    */
-  use(middleware: Middleware): this {
-    this.#middleware = [...this.#middleware, middleware];
-    return this;
+  use(middleware: Middleware): Unsubscribe {
+    check(
+      typeof middleware == "function",
+      "middleware",
+      "a function",
+      middleware,
+    );
+    if (!this.#middleware.includes(middleware)) {
+      this.#middleware = [...this.#middleware, middleware];
+    }
+    return unsubscriber(() => {
+      this.#middleware = this.#middleware.filter((other) =>
+        other != middleware
+      );
+    });
   }
 
   /**

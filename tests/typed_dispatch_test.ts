@@ -71,6 +71,13 @@ describe("a handler registered with a definition", () => {
       await assert.rejects(dispatcher.dispatch(wrong), refusedByOrderPlaced);
       const parsed = parseEvent(JSON.stringify(wrong));
       await assert.rejects(dispatcher.dispatch(parsed), refusedByOrderPlaced);
+      // A frozen event this library did not build at all.
+      const foreign = Object.freeze({
+        ...wrong,
+        payload: Object.freeze({ orderId: 42 }),
+        metadata: Object.freeze({}),
+      });
+      await assert.rejects(dispatcher.dispatch(foreign), refusedByOrderPlaced);
       assert.deepEqual(ran, []);
     }
   });
