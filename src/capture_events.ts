@@ -53,7 +53,8 @@ export interface EventCapture extends Disposal {
    *
    * @param definition The event definition.
    * @returns The events whose `eventType` is the definition's type (the
-   *   schema is not checked again: the dispatcher does not either).
+   *   schema is not run again: where the definition is registered, the
+   *   dispatcher checked them already).
    */
   ofType<TType extends string, TPayload extends JsonObject>(
     definition: EventDefinition<TType, TPayload>,
