@@ -941,7 +941,7 @@ export class InProcessEventDispatcher {
       const observers = this.#observers;
       let result: Promise<unknown> | undefined;
       if (list.length || observers.length) {
-        result = Context.start(
+        result = new Context(
           this.#run,
           event,
           depth,
@@ -950,9 +950,9 @@ export class InProcessEventDispatcher {
           own,
           any,
           list,
-          observers,
           this.#middleware,
-        );
+          observers.length,
+        ).start(observers);
       }
       if (!list.length) options.onUnhandled?.(event);
       if (!result) return DONE;
@@ -1000,51 +1000,6 @@ class Context implements HandlerContext {
   /** The first error `onHandlerError` threw, boxed (it may be `undefined`). */
   #thrown?: [unknown];
 
-  /** Runs the observers and handlers; `undefined` when every one returned synchronously. */
-  static start(
-    run: Run,
-    event: DomainEvent,
-    depth: number,
-    options: DispatcherOptions,
-    signal: AbortSignal | undefined,
-    own: Entry,
-    any: Entry,
-    list: readonly Handler[],
-    observers: readonly EventObserver[],
-    middleware: readonly Middleware[],
-  ): Promise<unknown> | undefined {
-    const context = new Context(
-      run,
-      event,
-      depth,
-      options,
-      signal,
-      own,
-      any,
-      list,
-      middleware,
-      observers.length,
-    );
-    if (observers.length) {
-      const info = { depth };
-      // In sequential fail-fast, a failure stops the handlers, not the observers.
-      let stop: [unknown] | undefined;
-      for (const [index, observer] of observers.entries()) {
-        try {
-          observer(event, info);
-        } catch (cause) {
-          try {
-            context.#fail(observer, index, cause);
-          } catch (error) {
-            stop ??= [error];
-          }
-        }
-      }
-      if (stop) throw stop[0];
-    }
-    return context.#step(0);
-  }
-
   constructor(
     run: Run,
     event: DomainEvent,
@@ -1067,6 +1022,30 @@ class Context implements HandlerContext {
     this.#list = list;
     this.#middleware = middleware;
     this.#offset = offset;
+  }
+
+  /** Runs the observers and handlers; `undefined` when every one returned synchronously. */
+  start(observers: readonly EventObserver[]): Promise<unknown> | undefined {
+    if (observers.length) this.#observe(observers);
+    return this.#step(0);
+  }
+
+  /** Calls the observers; in sequential fail-fast, a failure stops the handlers, not them. */
+  #observe(observers: readonly EventObserver[]): void {
+    const info = { depth: this.depth };
+    let stop: [unknown] | undefined;
+    for (const [index, observer] of observers.entries()) {
+      try {
+        observer(this.#event, info);
+      } catch (cause) {
+        try {
+          this.#fail(observer, index, cause);
+        } catch (error) {
+          stop ??= [error];
+        }
+      }
+    }
+    if (stop) throw stop[0];
   }
 
   get signal(): AbortSignal {
