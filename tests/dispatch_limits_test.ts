@@ -66,6 +66,25 @@ describe("handler timeouts", () => {
     assert.equal(done, 2);
   });
 
+  it("forgets a registration's timeout when it is removed", async () => {
+    const dispatcher = new InProcessEventDispatcher();
+    const stuck = () => never();
+    const off = dispatcher.register("a", stuck, { timeoutMs: 5 });
+    dispatcher.register("a", async function quick() {}, { timeoutMs: 1000 });
+    dispatcher.register("b", () => {});
+    off();
+    dispatcher.unregister("b", () => {}); // not registered: nothing changes
+    dispatcher.register("a", stuck); // again, without a timeout
+    const outcome = await Promise.race([
+      dispatcher.dispatch(createEvent("a")).then(
+        () => "settled",
+        () => "failed",
+      ),
+      sleep(30).then(() => "pending"),
+    ]);
+    assert.equal(outcome, "pending");
+  });
+
   it("clears the timer when the handler settles", async () => {
     const { setTimeout: set, clearTimeout: clear } = globalThis;
     const live = new Set<unknown>();
