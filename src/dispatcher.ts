@@ -70,7 +70,9 @@ export interface DispatcherOptions {
    * In `"fail-fast"` parallel mode, where that error takes the place of the
    * first {@linkcode HandlerError}, that failure is then passed to
    * `onHandlerError` too, after the others. (`"collect"` mode and sequential
-   * `"fail-fast"` never call it.)
+   * `"fail-fast"` dispatches never call it; `dispatchAll` in `"collect"` mode
+   * calls it with the failures it collected when something else stops it,
+   * and then ignores what it throws: it rejects with what stopped it.)
    *
    * @default {undefined}
    */
