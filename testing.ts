@@ -14,9 +14,10 @@
  * dispatcher.register("invite.created", async (_event, context) => {
  *   await context.publish("invite.email_sent");
  * });
- * using capture = captureEvents(dispatcher);
+ * const capture = captureEvents(dispatcher);
  *
  * await dispatcher.dispatch(createEvent("invite.created", {}, { correlationId: "req-42" }));
+ * capture.stop();
  * assert.deepEqual(capture.types(), ["invite.created", "invite.email_sent"]);
  * assert.equal(capture.ofType("invite.email_sent").length, 1);
  * assert.equal(capture.tree().split("\n")[0], "correlation req-42");

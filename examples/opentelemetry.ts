@@ -153,7 +153,8 @@ if (import.meta.main) {
     errorMode: "isolate",
     onHandlerError: (error) =>
       console.log(`handler failed: ${error.message}\n`),
-  }).use(openTelemetryMiddleware(provider.getTracer("invites")));
+  });
+  dispatcher.use(openTelemetryMiddleware(provider.getTracer("invites")));
 
   const InviteCreated = defineEvent<"invite.created", { email: string }>(
     "invite.created",

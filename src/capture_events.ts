@@ -4,11 +4,12 @@ import {
 } from "./causation_tree.ts";
 import type { EventDefinition } from "./define_event.ts";
 import type { InProcessEventDispatcher } from "./dispatcher.ts";
+import type { Disposal } from "./handler.ts";
 import type { DomainEvent, JsonObject } from "./types.ts";
 
 /**
- * What {@linkcode captureEvents} needs of a dispatcher: `registerAny` and
- * `use`, as {@linkcode InProcessEventDispatcher} has them.
+ * What {@linkcode captureEvents} needs of a dispatcher: `observe`, as
+ * {@linkcode InProcessEventDispatcher} has it.
  *
  * @example Usage
  * ```ts
@@ -18,46 +19,10 @@ import type { DomainEvent, JsonObject } from "./types.ts";
  * const dispatcher: CapturableDispatcher = new InProcessEventDispatcher();
  * ```
  */
-export type CapturableDispatcher = Pick<
-  InProcessEventDispatcher,
-  "registerAny" | "use"
->;
+export type CapturableDispatcher = Pick<InProcessEventDispatcher, "observe">;
 
-/** One active capture's way to record an event. */
-type Recorder = (event: DomainEvent) => void;
-
-/** What the captures of one dispatcher share. */
-interface Watch {
-  /** One function per active capture, called with every event. */
-  readonly records: Set<Recorder>;
-  /** Removes {@linkcode listen}: what its latest `registerAny` returned. */
-  off: () => void;
-}
-
-/** Each dispatcher's captures: one middleware per dispatcher, ever. */
-const watched = new WeakMap<CapturableDispatcher, Watch>();
-
-/** The do-nothing `registerAny` handler that lets every event reach the middleware. */
-const listen = function captureEvents(): void {};
-
-/** The dispatcher's shared state; the first call adds its one middleware. */
-function watch(dispatcher: CapturableDispatcher): Watch {
-  let shared = watched.get(dispatcher);
-  if (!shared) {
-    const records = new Set<Recorder>();
-    // The captures active when an event's dispatch started: a capture that
-    // starts during that dispatch records what it causes, not the event.
-    const owners = new WeakMap<DomainEvent, Set<Recorder>>();
-    dispatcher.use((event, next) => {
-      let active = owners.get(event);
-      if (!active) owners.set(event, active = new Set(records));
-      for (const record of active) if (records.has(record)) record(event);
-      return next();
-    });
-    watched.set(dispatcher, shared = { records, off: listen });
-  }
-  return shared;
-}
+/** Where the runtime has it (typed without the esnext.disposable lib). */
+const DISPOSE = (Symbol as { readonly dispose?: symbol }).dispose;
 
 /**
  * The events a dispatcher has seen since {@linkcode captureEvents} started,
@@ -76,7 +41,7 @@ function watch(dispatcher: CapturableDispatcher): Watch {
  * assert.deepEqual(capture.types(), ["invite.created"]);
  * ```
  */
-export interface EventCapture extends Disposable {
+export interface EventCapture extends Disposal {
   /**
    * Every event seen, each once (by `eventId`), in the order their
    * dispatches started: a cause comes before the events it caused. A new
@@ -88,7 +53,8 @@ export interface EventCapture extends Disposable {
    *
    * @param definition The event definition.
    * @returns The events whose `eventType` is the definition's type (the
-   *   schema is not checked again: the dispatcher does not either).
+   *   schema is not run again: where the definition is registered, the
+   *   dispatcher checked them already).
    */
   ofType<TType extends string, TPayload extends JsonObject>(
     definition: EventDefinition<TType, TPayload>,
@@ -128,20 +94,16 @@ export interface EventCapture extends Disposable {
  * (those that handlers publish or dispatch through their context), for
  * tests to query and assert on with their own assertion library.
  *
- * While any capture of a dispatcher is active, a do-nothing `registerAny`
- * handler named `captureEvents` is registered on it (so every event
- * reaches the dispatcher's middleware, and `onUnhandled` is not called);
- * stopping the last active capture removes it. The first capture of a
- * dispatcher adds one middleware to it, which every later capture shares:
- * it records each event when its first handler is called, that is when its
- * dispatch starts, for the captures active then, and does nothing else
- * while no capture is active. So starting and stopping captures, a thousand
- * of them, leaves a dispatcher with one middleware, and a capture started
- * while an event is being dispatched sees what that event causes from then
- * on, never the event itself after its children.
+ * It is an observer ({@linkcode InProcessEventDispatcher.observe}): it sees
+ * each event a dispatch accepts before its handlers run, handled or not,
+ * registers no handler (so `onUnhandled` is still called) and no
+ * middleware, and `stop()` removes it. A capture started while an event is
+ * being dispatched sees what that event causes from then on, not the event
+ * itself.
  *
- * Events the dispatcher refuses before any handler runs (not an event, or
- * deeper than `maxDepth`) are not captured; events whose handlers fail are.
+ * Events the dispatcher refuses before any handler runs (not an event,
+ * deeper than `maxDepth`, refused by its type's definition) are not
+ * captured; events whose handlers fail are.
  *
  * @param dispatcher The dispatcher to watch.
  * @returns The capture: {@linkcode EventCapture.events},
@@ -160,9 +122,10 @@ export interface EventCapture extends Disposable {
  *   await context.publish(InviteEmailSent, { to: event.payload.email });
  * });
  *
- * using capture = captureEvents(dispatcher);
+ * const capture = captureEvents(dispatcher); // or `using capture = ...` (Deno, Bun, Node 24)
  * const created = InviteCreated.create({ email: "ada@example.com" });
  * await dispatcher.dispatch(created);
+ * capture.stop();
  *
  * assert.deepEqual(capture.types(), ["invite.created", "invite.email_sent"]);
  * const [sent] = capture.ofType(InviteEmailSent);
@@ -174,20 +137,12 @@ export interface EventCapture extends Disposable {
 export function captureEvents(dispatcher: CapturableDispatcher): EventCapture {
   const captured: DomainEvent[] = [];
   const seen = new Set<string>();
-  const shared = watch(dispatcher);
-  const { records } = shared;
-  const record = (event: DomainEvent): void => {
+  const stop = dispatcher.observe(function captureEvents(event) {
     if (!seen.has(event.eventId)) {
       seen.add(event.eventId);
       captured.push(event);
     }
-  };
-  records.add(record);
-  // The same handler again: a no-op, unless `clear()` removed it.
-  shared.off = dispatcher.registerAny(listen);
-  const stop = (): void => {
-    if (records.delete(record) && !records.size) shared.off();
-  };
+  });
   const capture: EventCapture = {
     get events(): readonly DomainEvent[] {
       return [...captured];
@@ -204,8 +159,8 @@ export function captureEvents(dispatcher: CapturableDispatcher): EventCapture {
       captured.length = 0;
       seen.clear();
     },
-    stop,
-    [Symbol.dispose]: stop,
-  };
+    stop: () => stop(),
+  } as EventCapture;
+  if (DISPOSE) (capture as unknown as Record<symbol, unknown>)[DISPOSE] = stop;
   return capture;
 }

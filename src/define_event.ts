@@ -1,4 +1,5 @@
-import { check, envelopeIssues } from "./envelope.ts";
+import { addDefinition } from "./_definition_check.ts";
+import { check, envelopeIssues, seal } from "./envelope.ts";
 import { InvalidEventError } from "./errors.ts";
 import { createEvent } from "./event.ts";
 import { describeError, describeValue, formatPath, invalid } from "./json.ts";
@@ -223,10 +224,10 @@ export function defineEvent<
       )
       : invalid("payload", `a payload ${name} accepts`, describeValue(payload));
   };
-  return Object.freeze({
+  const definition: EventDefinition<TType, TPayload> = Object.freeze({
     type,
     create: (payload: TPayload, createOptions?: CreateEventOptions) =>
-      createEvent(type, validate(payload), createOptions),
+      seal(createEvent(type, validate(payload), createOptions), definition),
     is: (value: unknown): value is DomainEvent<TType, TPayload> => {
       // Never throws: a hostile value or a throwing schema is just "no".
       try {
@@ -241,4 +242,6 @@ export function defineEvent<
       }
     },
   });
+  addDefinition(definition, validate);
+  return definition;
 }

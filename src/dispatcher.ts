@@ -1,9 +1,17 @@
+import {
+  type CheckedDefinition,
+  isCheckable,
+  refusal,
+} from "./_definition_check.ts";
 import type { EventDefinition } from "./define_event.ts";
 import {
   DispatchError,
+  DomainEventError,
   HandlerError,
+  type InvalidEventError,
   MaxDepthExceededError,
 } from "./errors.ts";
+import { sealedBy } from "./envelope.ts";
 import { createEvent } from "./event.ts";
 import { assertDomainEvent } from "./guards.ts";
 import type {
@@ -62,7 +70,9 @@ export interface DispatcherOptions {
    * In `"fail-fast"` parallel mode, where that error takes the place of the
    * first {@linkcode HandlerError}, that failure is then passed to
    * `onHandlerError` too, after the others. (`"collect"` mode and sequential
-   * `"fail-fast"` never call it.)
+   * `"fail-fast"` dispatches never call it; `dispatchAll` in `"collect"` mode
+   * calls it with the failures it collected when something else stops it,
+   * and then ignores what it throws: it rejects with what stopped it.)
    *
    * @default {undefined}
    */
@@ -81,23 +91,133 @@ export interface DispatcherOptions {
    * @default {undefined}
    */
   onUnhandled?: (event: DomainEvent) => void;
+  /**
+   * How long, in milliseconds, an async handler may take to settle: past it,
+   * the handler fails with a {@linkcode HandlerError} whose `cause` is a
+   * `DOMException` named `"TimeoutError"`. Its work is not cancelled (the
+   * dispatch stops waiting for it) and what it settles with later is
+   * ignored. Synchronous handlers are not timed. `register` and
+   * `registerAny` can set another value per handler. An integer from 1 to
+   * 2147483647, or `Infinity` for none.
+   *
+   * @default {Infinity}
+   */
+  handlerTimeoutMs?: number;
 }
+
+/**
+ * Options for one registration: `register(definition, handler, options)`.
+ *
+ * @example Usage
+ * ```ts
+ * import { InProcessEventDispatcher, type RegisterOptions } from "@seedwork/domain-events";
+ *
+ * const options: RegisterOptions = { timeoutMs: 5_000 };
+ * new InProcessEventDispatcher().register("report.requested", async () => {}, options);
+ * ```
+ */
+export interface RegisterOptions {
+  /**
+   * This handler's timeout, in place of the dispatcher's
+   * `handlerTimeoutMs` (`Infinity` for none).
+   *
+   * @default {the dispatcher's handlerTimeoutMs}
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * Options for one dispatch.
+ *
+ * @example Usage
+ * ```ts
+ * import { createEvent, InProcessEventDispatcher, type DispatchOptions } from "@seedwork/domain-events";
+ *
+ * const options: DispatchOptions = { signal: AbortSignal.timeout(10_000) };
+ * await new InProcessEventDispatcher().dispatch(createEvent("a"), options);
+ * ```
+ */
+export interface DispatchOptions {
+  /**
+   * Stops the dispatch from waiting: once it aborts, the dispatch rejects
+   * with `signal.reason` (at once, with no handler run, when it is aborted
+   * already). Handlers see it as `context.signal`, and the dispatches they
+   * publish inherit it. Work already started is not cancelled: pass the
+   * signal on to what can stop (fetch, timers, database calls). What that
+   * work settles with after the abort is ignored, except that in
+   * `"isolate"` mode failures still go to `onHandlerError` as they happen.
+   *
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * Sees every event a dispatch accepts, top-level and nested, before its
+ * handlers run, handled or not; see
+ * {@linkcode InProcessEventDispatcher.observe}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { EventObserver } from "@seedwork/domain-events";
+ *
+ * const log: EventObserver = (event, { depth }) => {
+ *   console.log(`${depth} ${event.eventType}`);
+ * };
+ * ```
+ */
+export type EventObserver = (
+  event: DomainEvent,
+  info: { readonly depth: number },
+) => void;
 
 type Handler = EventHandler;
 type TypeOrDefinition = string | { readonly type: string };
-type Run = (event: DomainEvent, depth: number) => Promise<void>;
+type Run = (
+  event: DomainEvent,
+  depth: number,
+  signal: AbortSignal | undefined,
+) => Promise<void>;
+
+/** The handlers of one type (or the `registerAny` ones), as a dispatch sees them. */
+interface Entry {
+  /** In registration order; never mutated (dispatches hold snapshots). */
+  readonly handlers: readonly Handler[];
+  /** The definition the type's events must match, if one was registered. */
+  readonly definition: CheckedDefinition | undefined;
+  /** The handlers registered with a `timeoutMs`. */
+  readonly timeouts: ReadonlyMap<Handler, number> | undefined;
+}
 
 const DONE: Promise<void> = Promise.resolve();
 const NONE: readonly Handler[] = [];
+const EMPTY: Entry = {
+  handlers: NONE,
+  definition: undefined,
+  timeouts: undefined,
+};
+/** Where the runtime has it (typed without the esnext.disposable lib). */
+const DISPOSE = (Symbol as { readonly dispose?: symbol }).dispose;
+/** `context.signal` when the dispatch was given none: it never aborts. */
+let never: AbortSignal | undefined;
 
 function keyOf(type: TypeOrDefinition): string {
   return typeof type == "string" ? type : type.type;
 }
 
-function nameOf(handler: Handler): string {
-  const name = (typeof handler == "function" ? handler : handler.constructor)
-    ?.name;
-  return name && name != "Object" ? name : "anonymous";
+/** The name errors and middleware give a handler or observer; never throws. */
+function nameOf(handler: object): string {
+  try {
+    const name = (typeof handler == "function"
+      ? handler
+      : (handler as { constructor?: { name?: unknown } }).constructor)?.name;
+    if (typeof name == "string" && name && name != "Object") {
+      return name;
+    }
+  } catch {
+    // A throwing getter or Proxy trap: no name.
+  }
+  return "anonymous";
 }
 
 /** Throws a TypeError `${name}: expected ${expected}, got ${value}` unless `ok`. */
@@ -112,6 +232,106 @@ function check(
       `${name}: expected ${expected}, got ${describeValue(value)}`,
     );
   }
+}
+
+/** Checks a timeout option: an integer from 1 to 2^31-1 ms, or Infinity (none). */
+function checkTimeout(name: string, value: unknown): void {
+  check(
+    value === undefined || value === Infinity ||
+      (Number.isInteger(value) && (value as number) >= 1 &&
+        (value as number) <= 2 ** 31 - 1),
+    name,
+    "an integer from 1 to 2147483647 or Infinity",
+    value,
+  );
+}
+
+/** Reads `options.signal` of dispatch and dispatchAll. */
+function signalOf(
+  options: DispatchOptions | undefined,
+): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  check(typeof options == "object" && options, "options", "an object", options);
+  const { signal } = options;
+  check(
+    signal === undefined || signal instanceof AbortSignal,
+    "signal",
+    "an AbortSignal",
+    signal,
+  );
+  return signal;
+}
+
+/** Whether `value` can be registered as a handler; never throws. */
+function isHandler(value: unknown): boolean {
+  try {
+    return typeof value == "function" ||
+      typeof (value as { handle?: unknown } | null)?.handle == "function";
+  } catch {
+    return false;
+  }
+}
+
+/** A function that calls `remove` once, also `Disposable` where the runtime has `Symbol.dispose`. */
+function unsubscriber(remove: () => void): Unsubscribe {
+  let done = false;
+  const off = (() => {
+    if (!done) {
+      done = true;
+      remove();
+    }
+  }) as Unsubscribe;
+  if (DISPOSE) (off as unknown as Record<symbol, unknown>)[DISPOSE] = off;
+  return off;
+}
+
+/**
+ * Settles as `work` does, unless `arm` rejects first: `arm` gets the reject
+ * function and returns what to undo once `work` settles. What `work`
+ * settles with after such a rejection is ignored.
+ */
+function race(
+  work: Promise<unknown>,
+  arm: (reject: (reason: unknown) => void) => () => void,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const disarm = arm(reject);
+    work.then((value) => {
+      disarm();
+      resolve(value);
+    }, (error) => {
+      disarm();
+      reject(error);
+    });
+  });
+}
+
+/** `promise`, or a TimeoutError once `ms` have passed. */
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  return race(promise, (reject) => {
+    const timer = setTimeout(() => {
+      reject(
+        new DOMException(
+          `expected the handler to settle within ${ms} ms`,
+          "TimeoutError",
+        ),
+      );
+    }, ms);
+    return () => clearTimeout(timer);
+  });
+}
+
+/** `work`, or a rejection with `signal.reason` as soon as `signal` aborts. */
+function abortable(
+  work: Promise<unknown>,
+  signal: AbortSignal,
+): Promise<unknown> {
+  return race(work, (reject) => {
+    const stop = () => reject(signal.reason);
+    if (signal.aborted) stop();
+    signal.addEventListener("abort", stop);
+    return () => signal.removeEventListener("abort", stop);
+  });
 }
 
 /** Calls `handler` inside the middleware from `index` inwards. */
@@ -167,18 +387,21 @@ function call(handler: Handler, event: DomainEvent, context: Context): unknown {
  * ```
  */
 export class InProcessEventDispatcher {
-  #handlers = new Map<string | null, readonly Handler[]>();
+  /** Each type's handlers; the `registerAny` ones under `null`. */
+  #handlers = new Map<string | null, Entry>();
   /** The `registerAny` handlers, also in #handlers under `null`. */
-  #any: readonly Handler[] = NONE;
+  #any: Entry = EMPTY;
   #middleware: readonly Middleware[] = [];
+  #observers: readonly EventObserver[] = [];
   #options: DispatcherOptions;
 
   /**
    * Creates a dispatcher.
    *
-   * @param options Concurrency, error mode, error and unhandled-event callbacks, loop guard.
+   * @param options Concurrency, error mode, error and unhandled-event callbacks, loop guard, handler timeout.
    * @throws {TypeError} When `errorMode` or `concurrency` is not one of its
-   *   values, `maxDepth` is not an integer >= 0, `onHandlerError` or
+   *   values, `maxDepth` is not an integer >= 0, `handlerTimeoutMs` is not an
+   *   integer from 1 to 2147483647 or `Infinity`, `onHandlerError` or
    *   `onUnhandled` is given but is not a function, or `errorMode` is
    *   `"isolate"` without an `onHandlerError` function. The message names the
    *   option, what was expected and what was found:
@@ -186,56 +409,80 @@ export class InProcessEventDispatcher {
    */
   constructor(options: DispatcherOptions = {}) {
     const copy = { ...options };
-    const { maxDepth = 32 } = copy;
+    const {
+      maxDepth = 32,
+      errorMode,
+      concurrency,
+      onHandlerError,
+      onUnhandled,
+    } = copy;
     check(
       Number.isInteger(maxDepth) && maxDepth >= 0,
       "maxDepth",
       "an integer >= 0",
       maxDepth,
     );
-    // The allowed values of each option; `Function` stands for any function
-    // (and describeValue names it "a function").
-    for (
-      const [name, ...allowed] of [
-        ["errorMode", "fail-fast", "collect", "isolate"],
-        ["concurrency", "sequential", "parallel"],
-        ["onHandlerError", Function],
-        ["onUnhandled", Function],
-      ] as const
-    ) {
-      const value: unknown = copy[name];
-      check(
-        (value === undefined &&
-          (name != "onHandlerError" || copy.errorMode != "isolate")) ||
-          (allowed as readonly unknown[]).includes(
-            typeof value == "function" ? Function : value,
-          ),
-        name,
-        allowed.map(describeValue).join(" or "),
-        value,
-      );
-    }
+    check(
+      errorMode === undefined || errorMode == "fail-fast" ||
+        errorMode == "collect" || errorMode == "isolate",
+      "errorMode",
+      `"fail-fast" or "collect" or "isolate"`,
+      errorMode,
+    );
+    check(
+      concurrency === undefined || concurrency == "sequential" ||
+        concurrency == "parallel",
+      "concurrency",
+      `"sequential" or "parallel"`,
+      concurrency,
+    );
+    check(
+      typeof onHandlerError == "function" ||
+        (onHandlerError === undefined && errorMode != "isolate"),
+      "onHandlerError",
+      "a function",
+      onHandlerError,
+    );
+    check(
+      onUnhandled === undefined || typeof onUnhandled == "function",
+      "onUnhandled",
+      "a function",
+      onUnhandled,
+    );
+    checkTimeout("handlerTimeoutMs", copy.handlerTimeoutMs);
     this.#options = copy;
   }
 
   /**
-   * Registers a handler for one event type, typed from its definition.
+   * Registers a handler for one event type, typed from its definition. The
+   * handler then runs only for events the definition accepts: events its
+   * `create` made (or `parseEvent` with it) without a look, any other event
+   * of that type checked once by its schema; an event it refuses makes the
+   * dispatch reject with {@linkcode InvalidEventError} before any handler
+   * runs. One type has at most one definition: registering another one for
+   * the same type string is a `TypeError`, while the same definition again,
+   * or plain-string registrations of the type, are fine (they are checked
+   * too). The type forgets its definition when its last handler goes.
    *
    * Registering the same handler again for a type is a no-op: it stays one
-   * registration, in its first place, and runs once per dispatch. Every
-   * `Unsubscribe` returned for it removes that one registration, so calling
-   * the second one also unregisters the first.
+   * registration, in its first place, with its first options, and runs once
+   * per dispatch. Every `Unsubscribe` returned for it removes that one
+   * registration, so calling the second one also unregisters the first.
    *
    * @typeParam TType The event type.
    * @typeParam TPayload The payload's shape.
    * @param definition The event's definition.
    * @param handler A function, or an object with a `handle` method.
+   * @param options `timeoutMs`, this handler's timeout.
    * @returns A function that unregisters it (also `Disposable`).
-   * @throws {TypeError} When `handler` is neither a function nor an object with a `handle` method.
+   * @throws {TypeError} When `handler` is neither a function nor an object
+   *   with a `handle` method, `timeoutMs` is not valid, or another definition
+   *   is registered for the type.
    */
   register<TType extends string, TPayload extends JsonObject>(
     definition: EventDefinition<TType, TPayload>,
     handler: EventHandler<DomainEvent<TType, TPayload>>,
+    options?: RegisterOptions,
   ): Unsubscribe;
   /**
    * Registers a handler for one event type, given as a string. As with a
@@ -245,18 +492,26 @@ export class InProcessEventDispatcher {
    * @typeParam TType The event type.
    * @param type The event type.
    * @param handler A function, or an object with a `handle` method.
+   * @param options `timeoutMs`, this handler's timeout.
    * @returns A function that unregisters it (also `Disposable`).
-   * @throws {TypeError} When `handler` is neither a function nor an object with a `handle` method.
+   * @throws {TypeError} When `handler` is neither a function nor an object with a `handle` method, or `timeoutMs` is not valid.
    */
   register<TType extends string>(
     type: TType,
     handler: EventHandler<DomainEvent<TType>>,
+    options?: RegisterOptions,
   ): Unsubscribe;
   register<TEvent extends DomainEvent>(
     type: TypeOrDefinition,
     handler: EventHandler<TEvent>,
+    options?: RegisterOptions,
   ): Unsubscribe {
-    return this.#add(keyOf(type), handler as unknown as Handler);
+    return this.#add(
+      keyOf(type),
+      handler as unknown as Handler,
+      options,
+      typeof type == "object" && type && isCheckable(type) ? type : undefined,
+    );
   }
 
   /**
@@ -265,8 +520,9 @@ export class InProcessEventDispatcher {
    * `register`.
    *
    * @param handler A function, or an object with a `handle` method.
+   * @param options `timeoutMs`, this handler's timeout.
    * @returns A function that unregisters it (also `Disposable`).
-   * @throws {TypeError} When `handler` is neither a function nor an object with a `handle` method.
+   * @throws {TypeError} When `handler` is neither a function nor an object with a `handle` method, or `timeoutMs` is not valid.
    *
    * @example Usage
    * ```ts
@@ -282,8 +538,8 @@ export class InProcessEventDispatcher {
    * assert.deepEqual(types, ["a"]);
    * ```
    */
-  registerAny(handler: EventHandler): Unsubscribe {
-    return this.#add(null, handler);
+  registerAny(handler: EventHandler, options?: RegisterOptions): Unsubscribe {
+    return this.#add(null, handler, options, undefined);
   }
 
   /**
@@ -315,11 +571,59 @@ export class InProcessEventDispatcher {
   }
 
   /**
+   * Watches every event a dispatch accepts (one that is an event, within
+   * `maxDepth`, and that the type's definition accepts), top-level and
+   * nested, handled or not, before its handlers run (and before
+   * `onUnhandled`). Observers are called in the order they were added, with
+   * the event and its depth, outside middleware; they should be synchronous
+   * (a promise one returns is not awaited). An observer that throws fails the
+   * dispatch like a handler that runs first: a {@linkcode HandlerError}
+   * named after the observer, handled by the error mode (fail-fast: the
+   * dispatch rejects with it and no handler runs; collect: it is the first
+   * of the `DispatchError`; isolate: it goes to `onHandlerError`); the other
+   * observers still see the event. As with handlers, a dispatch uses the
+   * observers it started with, and adding one again is a no-op.
+   *
+   * @param observer Called with each event and `{ depth }`.
+   * @returns A function that removes it (also `Disposable`).
+   * @throws {TypeError} When `observer` is not a function.
+   *
+   * @example Every event, handled or not
+   * ```ts
+   * import { createEvent, InProcessEventDispatcher } from "@seedwork/domain-events";
+   * import assert from "node:assert/strict";
+   *
+   * const dispatcher = new InProcessEventDispatcher();
+   * dispatcher.register("a", async (_event, { publish }) => {
+   *   await publish("b"); // no handler for "b"
+   * });
+   * const seen: string[] = [];
+   * const off = dispatcher.observe((event, { depth }) => {
+   *   seen.push(`${depth} ${event.eventType}`);
+   * });
+   * await dispatcher.dispatch(createEvent("a"));
+   * off();
+   * assert.deepEqual(seen, ["0 a", "1 b"]);
+   * ```
+   */
+  observe(observer: EventObserver): Unsubscribe {
+    check(typeof observer == "function", "observer", "a function", observer);
+    if (!this.#observers.includes(observer)) {
+      this.#observers = [...this.#observers, observer];
+    }
+    return unsubscriber(() => {
+      this.#observers = this.#observers.filter((other) => other != observer);
+    });
+  }
+
+  /**
    * Adds a middleware around every handler call; the first added is the
-   * outermost.
+   * outermost. Adding the same middleware again is a no-op. A dispatch uses
+   * the middleware it started with.
    *
    * @param middleware The middleware.
-   * @returns This dispatcher, for chaining.
+   * @returns A function that removes it (also `Disposable`).
+   * @throws {TypeError} When `middleware` is not a function.
    *
    * @example Usage
    * ```ts
@@ -327,23 +631,38 @@ export class InProcessEventDispatcher {
    * import assert from "node:assert/strict";
    *
    * const calls: string[] = [];
-   * const dispatcher = new InProcessEventDispatcher().use(async (_event, next, { handlerName }) => {
+   * const dispatcher = new InProcessEventDispatcher();
+   * const off = dispatcher.use(async (_event, next, { handlerName }) => {
    *   calls.push(`before ${handlerName}`);
    *   await next();
    *   calls.push(`after ${handlerName}`);
    * });
    * dispatcher.register("a", function audit() { calls.push("audit"); });
    * await dispatcher.dispatch(createEvent("a"));
-   * assert.deepEqual(calls, ["before audit", "audit", "after audit"]);
+   * off();
+   * await dispatcher.dispatch(createEvent("a"));
+   * assert.deepEqual(calls, ["before audit", "audit", "after audit", "audit"]);
    * ```
    */
-  use(middleware: Middleware): this {
-    this.#middleware = [...this.#middleware, middleware];
-    return this;
+  use(middleware: Middleware): Unsubscribe {
+    check(
+      typeof middleware == "function",
+      "middleware",
+      "a function",
+      middleware,
+    );
+    if (!this.#middleware.includes(middleware)) {
+      this.#middleware = [...this.#middleware, middleware];
+    }
+    return unsubscriber(() => {
+      this.#middleware = this.#middleware.filter((other) =>
+        other != middleware
+      );
+    });
   }
 
   /**
-   * Removes every handler; middleware stays.
+   * Removes every handler; middleware and observers stay.
    *
    * @example Usage
    * ```ts
@@ -358,7 +677,7 @@ export class InProcessEventDispatcher {
    */
   clear(): void {
     this.#handlers.clear();
-    this.#any = NONE;
+    this.#any = EMPTY;
   }
 
   /**
@@ -383,9 +702,13 @@ export class InProcessEventDispatcher {
    */
   handlerCount(type?: string | { readonly type: string }): number {
     const handlers = this.#handlers;
-    return type === undefined
-      ? [...handlers.values()].flat().length
-      : (handlers.get(keyOf(type)) ?? NONE).length + this.#any.length;
+    if (type !== undefined) {
+      return (handlers.get(keyOf(type)) ?? EMPTY).handlers.length +
+        this.#any.handlers.length;
+    }
+    let count = 0;
+    for (const entry of handlers.values()) count += entry.handlers.length;
+    return count;
   }
 
   /**
@@ -393,10 +716,13 @@ export class InProcessEventDispatcher {
    * mode.
    *
    * @param event The event.
+   * @param options `signal`, to stop waiting.
    * @returns A promise that settles when every handler has.
-   * @throws {InvalidEventError} (as a rejection) When `event` is not a domain event; no handler runs.
+   * @throws {InvalidEventError} (as a rejection) When `event` is not a domain
+   *   event, or a definition registered for its type refuses it; no handler runs.
    * @throws {HandlerError} (as a rejection) In `"fail-fast"` mode, for the first failing handler.
    * @throws {DispatchError} (as a rejection) In `"collect"` mode, when handlers failed.
+   * @throws {TypeError} (as a rejection) When `options.signal` is not an AbortSignal.
    *
    * @example Usage
    * ```ts
@@ -409,21 +735,55 @@ export class InProcessEventDispatcher {
    * await dispatcher.dispatch(createEvent("a"));
    * assert.equal(count, 1);
    * ```
+   *
+   * @example With an AbortSignal
+   * ```ts
+   * import { createEvent, InProcessEventDispatcher } from "@seedwork/domain-events";
+   * import assert from "node:assert/strict";
+   *
+   * const dispatcher = new InProcessEventDispatcher();
+   * dispatcher.register("a", (_event, { signal }) => new Promise(() => {})); // never settles
+   * const controller = new AbortController();
+   * const dispatched = dispatcher.dispatch(createEvent("a"), { signal: controller.signal });
+   * controller.abort(new Error("shutting down"));
+   * await assert.rejects(dispatched, /shutting down/);
+   * ```
    */
-  dispatch(event: DomainEvent): Promise<void> {
-    return this.#run(event, 0);
+  dispatch(event: DomainEvent, options?: DispatchOptions): Promise<void> {
+    if (options === undefined) return this.#run(event, 0, undefined);
+    let signal;
+    try {
+      signal = signalOf(options);
+      if (signal?.aborted) throw signal.reason;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#run(event, 0, signal);
   }
 
   /**
    * Dispatches events in order, each once the previous one's dispatch has
-   * settled; every event is checked before the first is dispatched. Stops
-   * at the first dispatch that rejects.
+   * settled; every event is checked first (that it is an event, and that
+   * the definition registered for its type accepts it), so an invalid one
+   * means none is dispatched.
+   *
+   * In `"collect"` mode it dispatches every event and then rejects with one
+   * {@linkcode DispatchError} of every handler failure, in order. In the other
+   * modes it stops at the first dispatch that rejects, and rejects with that
+   * error; a library error (a {@linkcode DomainEventError} or
+   * {@linkcode DispatchError}) then carries `notDispatched`, the later events
+   * that were not dispatched, and its message says how many. (In collect
+   * mode it stops only for what is not a handler failure, such as an aborted
+   * signal or a throwing `onUnhandled`; the failures collected until then go
+   * to `onHandlerError` if given.)
    *
    * @param events The events, e.g. from {@linkcode EventRecorder.pullEvents}.
+   * @param options `signal`, given to each dispatch.
    * @returns A promise that settles after the last dispatch.
-   * @throws {InvalidEventError} (as a rejection) When any of them is not a domain event; none is dispatched.
+   * @throws {InvalidEventError} (as a rejection) When any of them is not a
+   *   domain event, or is refused by its type's definition; none is dispatched.
    * @throws {HandlerError} (as a rejection) As {@linkcode InProcessEventDispatcher.dispatch}.
-   * @throws {DispatchError} (as a rejection) As {@linkcode InProcessEventDispatcher.dispatch}.
+   * @throws {DispatchError} (as a rejection) In `"collect"` mode, of every failure of every event.
    *
    * @example Usage
    * ```ts
@@ -436,50 +796,132 @@ export class InProcessEventDispatcher {
    * await dispatcher.dispatchAll([createEvent("a"), createEvent("b")]);
    * assert.deepEqual(types, ["a", "b"]);
    * ```
+   *
+   * @example Which events were not dispatched
+   * ```ts
+   * import { createEvent, HandlerError, InProcessEventDispatcher } from "@seedwork/domain-events";
+   * import assert from "node:assert/strict";
+   *
+   * const dispatcher = new InProcessEventDispatcher();
+   * dispatcher.register("a", () => { throw new Error("down"); });
+   * const [a, b] = [createEvent("a"), createEvent("b")];
+   * await assert.rejects(dispatcher.dispatchAll([a, b]), (error) => {
+   *   assert(error instanceof HandlerError);
+   *   assert.deepEqual(error.notDispatched, [b]);
+   *   return true;
+   * });
+   * ```
    */
-  async dispatchAll(events: Iterable<DomainEvent>): Promise<void> {
+  async dispatchAll(
+    events: Iterable<DomainEvent>,
+    options?: DispatchOptions,
+  ): Promise<void> {
+    const signal = signalOf(options);
     const list = [...events];
-    for (const event of list) assertDomainEvent(event);
-    for (const event of list) await this.#run(event, 0);
+    for (const event of list) {
+      assertDomainEvent(event);
+      const refused = this.#refusal(event);
+      if (refused) throw refused;
+    }
+    const collect = this.#options.errorMode == "collect";
+    const failures: HandlerError[] = [];
+    let firstFailed: DomainEvent | undefined;
+    for (const [index, event] of list.entries()) {
+      try {
+        if (signal?.aborted) throw signal.reason;
+        await this.#run(event, 0, signal);
+      } catch (error) {
+        if (collect && error instanceof DispatchError) {
+          firstFailed ??= event;
+          failures.push(...error.errors);
+          continue;
+        }
+        for (const failure of failures) report(this.#options, failure);
+        if (
+          error instanceof DomainEventError || error instanceof DispatchError
+        ) {
+          const rest = Object.freeze(list.slice(index + 1));
+          Object.defineProperty(error, "notDispatched", {
+            value: rest,
+            configurable: true,
+          });
+          if (rest.length) {
+            error.message +=
+              ` (dispatchAll stopped: ${rest.length} later event(s) not dispatched)`;
+          }
+        }
+        throw error;
+      }
+    }
+    if (firstFailed) throw new DispatchError(firstFailed, failures);
   }
 
-  #add(type: string | null, handler: Handler): Unsubscribe {
+  #add(
+    type: string | null,
+    handler: Handler,
+    options: RegisterOptions | undefined,
+    definition: CheckedDefinition | undefined,
+  ): Unsubscribe {
     check(
-      typeof handler == "function" ||
-        typeof handler?.handle == "function",
+      isHandler(handler),
       "handler",
       "a function or an object with a handle method",
       handler,
     );
-    const list = this.#handlers.get(type) ?? NONE;
-    if (!list.includes(handler)) this.#set(type, [...list, handler]);
-    let done = false;
-    const off = (() => {
-      if (!done) {
-        done = true;
-        this.#remove(type, handler);
+    const timeoutMs = options?.timeoutMs;
+    checkTimeout("timeoutMs", timeoutMs);
+    const entry = this.#handlers.get(type) ?? EMPTY;
+    const known = entry.definition;
+    if (definition && known && known != definition) {
+      throw new TypeError(
+        `register: expected the definition already registered for "${type}", got another definition of that type`,
+      );
+    }
+    if (!entry.handlers.includes(handler)) {
+      let timeouts = entry.timeouts;
+      if (timeoutMs !== undefined) {
+        timeouts = new Map(timeouts).set(handler, timeoutMs);
       }
-    }) as Unsubscribe;
-    if (Symbol.dispose) off[Symbol.dispose] = off;
-    return off;
+      this.#set(type, {
+        handlers: [...entry.handlers, handler],
+        definition: known ?? definition,
+        timeouts,
+      });
+    } else if (definition && !known) {
+      this.#set(type, { ...entry, definition });
+    }
+    return unsubscriber(() => this.#remove(type, handler));
   }
 
   #remove(type: string | null, handler: Handler): boolean {
-    const list = this.#handlers.get(type) ?? NONE;
-    const kept = list.filter((other) => other != handler);
-    this.#set(type, kept);
-    return kept.length < list.length;
+    const entry = this.#handlers.get(type) ?? EMPTY;
+    const handlers = entry.handlers.filter((other) => other != handler);
+    if (handlers.length == entry.handlers.length) return false;
+    let timeouts = entry.timeouts;
+    if (timeouts?.has(handler)) {
+      const copy = new Map(timeouts);
+      copy.delete(handler);
+      timeouts = copy;
+    }
+    this.#set(type, { handlers, definition: entry.definition, timeouts });
+    return true;
   }
 
-  /** Replaces a type's list (never mutated: dispatches hold snapshots). */
-  #set(type: string | null, list: readonly Handler[]): void {
+  /** Replaces a type's entry; an empty one is deleted, its definition with it. */
+  #set(type: string | null, entry: Entry): void {
     const handlers = this.#handlers;
-    if (list.length) handlers.set(type, list);
+    if (entry.handlers.length) handlers.set(type, entry);
     else handlers.delete(type);
-    this.#any = handlers.get(null) ?? NONE;
+    this.#any = handlers.get(null) ?? EMPTY;
   }
 
-  #run: Run = (event, depth) => {
+  /** Why the definition registered for the event's type refuses it, if it does. */
+  #refusal(event: DomainEvent): InvalidEventError | undefined {
+    const definition = this.#handlers.get(event.eventType)?.definition;
+    return definition && refusal(definition, event);
+  }
+
+  #run: Run = (event, depth, signal) => {
     try {
       assertDomainEvent(event);
       const options = this.#options;
@@ -487,25 +929,53 @@ export class InProcessEventDispatcher {
       if (depth > maxDepth) {
         throw new MaxDepthExceededError(event.eventType, maxDepth);
       }
-      const own = this.#handlers.get(event.eventType) ?? NONE;
+      const own = this.#handlers.get(event.eventType) ?? EMPTY;
+      const definition = own.definition;
+      // Events its `create` made pass without a call (the hot path).
+      if (definition && sealedBy(event) !== definition) {
+        const refused = refusal(definition, event);
+        if (refused) throw refused;
+      }
       const any = this.#any;
-      const list = any.length ? own.concat(any) : own;
-      if (list.length) {
-        return (Context.start(
+      const list = any.handlers.length
+        ? own.handlers.concat(any.handlers)
+        : own.handlers;
+      const observers = this.#observers;
+      let result: Promise<unknown> | undefined;
+      if (list.length || observers.length) {
+        result = new Context(
           this.#run,
           event,
           depth,
           options,
+          signal,
+          own,
+          any,
           list,
           this.#middleware,
-        ) ?? DONE) as Promise<void>;
+          observers.length,
+        ).start(observers);
       }
-      options.onUnhandled?.(event);
-      return DONE;
+      if (!list.length) options.onUnhandled?.(event);
+      if (!result) return DONE;
+      return (signal ? abortable(result, signal) : result) as Promise<void>;
     } catch (error) {
       return Promise.reject(error);
     }
   };
+}
+
+/** Passes a failure the dispatch does not reject with to `onHandlerError`; returns what it threw. */
+function report(
+  options: DispatcherOptions,
+  error: HandlerError,
+): [unknown] | undefined {
+  try {
+    options.onHandlerError?.(error);
+  } catch (thrown) {
+    return [thrown];
+  }
+  return undefined;
 }
 
 /**
@@ -517,34 +987,71 @@ class Context implements HandlerContext {
   #event: DomainEvent;
   #run: Run;
   #options: DispatcherOptions;
-  /** Indexed by handler, so that `flat()` lists failures in registration order. */
+  #signal: AbortSignal | undefined;
+  /** The type's own entry and the `registerAny` one, for their timeouts. */
+  #own: Entry;
+  #any: Entry;
+  /** `#own`'s handlers, then `#any`'s. */
+  #list: readonly Handler[];
+  #middleware: readonly Middleware[];
+  /** How many observers come before the handlers in `#failures`. */
+  #offset: number;
+  /** Failures indexed by observer, then handler: `flat()` lists them in that order. */
   #failures?: HandlerError[];
   #pending?: Promise<unknown>[];
   /** The first error `onHandlerError` threw, boxed (it may be `undefined`). */
   #thrown?: [unknown];
-
-  /** Runs the handlers; `undefined` when every one returned synchronously. */
-  static start(
-    run: Run,
-    event: DomainEvent,
-    depth: number,
-    options: DispatcherOptions,
-    list: readonly Handler[],
-    middleware: readonly Middleware[],
-  ): Promise<unknown> | undefined {
-    return new Context(run, event, depth, options).#step(list, middleware, 0);
-  }
 
   constructor(
     run: Run,
     event: DomainEvent,
     depth: number,
     options: DispatcherOptions,
+    signal: AbortSignal | undefined,
+    own: Entry,
+    any: Entry,
+    list: readonly Handler[],
+    middleware: readonly Middleware[],
+    offset: number,
   ) {
     this.#run = run;
     this.#event = event;
     this.depth = depth;
     this.#options = options;
+    this.#signal = signal;
+    this.#own = own;
+    this.#any = any;
+    this.#list = list;
+    this.#middleware = middleware;
+    this.#offset = offset;
+  }
+
+  /** Runs the observers and handlers; `undefined` when every one returned synchronously. */
+  start(observers: readonly EventObserver[]): Promise<unknown> | undefined {
+    if (observers.length) this.#observe(observers);
+    return this.#step(0);
+  }
+
+  /** Calls the observers; in sequential fail-fast, a failure stops the handlers, not them. */
+  #observe(observers: readonly EventObserver[]): void {
+    const info = { depth: this.depth };
+    let stop: [unknown] | undefined;
+    for (const [index, observer] of observers.entries()) {
+      try {
+        observer(this.#event, info);
+      } catch (cause) {
+        try {
+          this.#fail(observer, index, cause);
+        } catch (error) {
+          stop ??= [error];
+        }
+      }
+    }
+    if (stop) throw stop[0];
+  }
+
+  get signal(): AbortSignal {
+    return this.#signal ?? (never ??= new AbortController().signal);
   }
 
   get publish(): HandlerContext["publish"] {
@@ -557,26 +1064,32 @@ class Context implements HandlerContext {
       const event = typeof type == "string"
         ? createEvent(type, payload, createOptions)
         : type.create(payload as JsonObject, createOptions);
-      await this.#run(event, this.depth + 1);
+      await this.dispatch(event);
       return event;
     }) as HandlerContext["publish"];
   }
 
   get dispatch(): (event: DomainEvent) => Promise<void> {
-    return (event) => this.#run(event, this.depth + 1);
+    return (event) => {
+      const signal = this.#signal;
+      return signal?.aborted
+        ? Promise.reject(signal.reason)
+        : this.#run(event, this.depth + 1, signal);
+    };
   }
 
   /** Never throws: a throw of `onHandlerError` is kept for `#finish`. */
   #report(error: HandlerError): void {
-    try {
-      this.#options.onHandlerError?.(error);
-    } catch (thrown) {
-      this.#thrown ??= [thrown];
-    }
+    const thrown = report(this.#options, error);
+    if (thrown) this.#thrown ??= thrown;
   }
 
-  /** Throws only to stop a sequential fail-fast dispatch. */
-  #fail(handler: Handler, index: number, cause: unknown): void {
+  /**
+   * Records the failure of an observer (`index` among them) or a handler
+   * (`index` past the observers). Throws only to stop a sequential
+   * fail-fast dispatch.
+   */
+  #fail(handler: object, index: number, cause: unknown): void {
     const { errorMode, concurrency } = this.#options;
     const error = new HandlerError(this.#event, nameOf(handler), cause);
     if (errorMode == "isolate") this.#report(error);
@@ -600,12 +1113,19 @@ class Context implements HandlerContext {
     if (this.#thrown) throw this.#thrown[0];
   }
 
+  /** This handler's timeout: its registration's, else the dispatcher's. */
+  #timeoutOf(handler: Handler, index: number): number | undefined {
+    const own = this.#own;
+    return (index < own.handlers.length ? own : this.#any).timeouts?.get(
+      handler,
+    ) ?? this.#options.handlerTimeoutMs;
+  }
+
   /** Runs the handlers from `start` on. */
-  #step(
-    list: readonly Handler[],
-    middleware: readonly Middleware[],
-    start: number,
-  ): Promise<unknown> | undefined {
+  #step(start: number): Promise<unknown> | undefined {
+    const list = this.#list;
+    const middleware = this.#middleware;
+    const offset = this.#offset;
     for (let index = start; index < list.length; index++) {
       const handler = list[index] as Handler;
       let promise;
@@ -620,12 +1140,21 @@ class Context implements HandlerContext {
         }
         promise = Promise.resolve(result);
       } catch (cause) {
-        this.#fail(handler, index, cause);
+        this.#fail(handler, offset + index, cause);
         continue;
       }
-      const fail = (cause: unknown) => this.#fail(handler, index, cause);
+      const timeoutMs = this.#timeoutOf(handler, index);
+      if (timeoutMs !== undefined && timeoutMs !== Infinity) {
+        promise = withTimeout(promise, timeoutMs);
+      }
+      const fail = (cause: unknown) =>
+        this.#fail(handler, offset + index, cause);
       if (this.#options.concurrency != "parallel") {
-        const next = () => this.#step(list, middleware, index + 1);
+        const next = () => {
+          // An aborted dispatch starts no further handler.
+          if (this.#signal?.aborted) throw this.#signal.reason;
+          return this.#step(index + 1);
+        };
         // One reaction for both outcomes: a tick less per async handler.
         return promise.then(next, (cause) => (fail(cause), next()));
       }

@@ -43,23 +43,45 @@ const FIELDS = [...Object.keys(CHECKS), "payload", "metadata"];
  * look. A base constructor that returns an existing object makes a subclass
  * install its private field on that object: the mark costs no WeakSet entry
  * (measured: a third of createEvent's time went to WeakSet inserts and their
- * GC), and no reflection, JSON.stringify or structuredClone can see it.
+ * GC), and no reflection, JSON.stringify or structuredClone can see it. The
+ * field holds the definition whose `create` made the event, if any: private
+ * fields stay writable on a frozen object, so `create` can set it after
+ * createEvent has sealed the event.
  */
 class Trusted extends class {
   constructor(event: object) {
     return event;
   }
 } {
-  #trusted = true;
+  #by: object | undefined;
 
   static has(value: unknown): boolean {
-    return Object(value) === value && #trusted in (value as object);
+    return Object(value) === value && #by in (value as object);
+  }
+
+  static by(value: object): object | undefined {
+    return #by in value ? (value as Trusted).#by : undefined;
+  }
+
+  static mark(event: object, definition: object): void {
+    (event as Trusted).#by = definition;
   }
 }
 
-/** Freezes an event built from checked parts and marks it as valid. */
-export function seal<T extends object>(event: T): T {
-  return Object.freeze(new Trusted(event)) as T;
+/**
+ * Freezes an event built from checked parts and marks it as valid; given a
+ * `definition`, records it on an event this function sealed already, as the
+ * definition that built it.
+ */
+export function seal<T extends object>(event: T, definition?: object): T {
+  if (definition) Trusted.mark(event, definition);
+  else Object.freeze(new Trusted(event));
+  return event;
+}
+
+/** The definition recorded by {@linkcode seal} for `event`, if any. */
+export function sealedBy(event: object): object | undefined {
+  return Trusted.by(event);
 }
 
 /**

@@ -1,6 +1,51 @@
 import { describeError } from "./json.ts";
 import type { DomainEvent } from "./types.ts";
 
+/** The first line of what `error` says, at most `max` characters. */
+function firstLine(error: unknown, max: number): string {
+  const line = describeError(error).split("\n", 1)[0] as string;
+  return line.length > max ? line.slice(0, max - 1) + "…" : line;
+}
+
+/**
+ * Follows nested dispatches (a HandlerError, or a DispatchError of one) from
+ * `cause` down to the root cause: how many levels, and the innermost
+ * HandlerError on the way.
+ */
+function rootCause(
+  cause: unknown,
+): { root: unknown; levels: number; nested: HandlerError | undefined } {
+  let root = cause;
+  let nested: HandlerError | undefined;
+  let levels = 0;
+  try {
+    for (;;) {
+      const next = root instanceof DispatchError && root.errors.length == 1
+        ? root.errors[0]
+        : root;
+      if (!(next instanceof HandlerError)) break;
+      nested = next;
+      root = next.cause;
+      levels++;
+    }
+  } catch {
+    // A cause whose Proxy traps throw: the walk stops there.
+  }
+  return { root, levels, nested };
+}
+
+/** One failure of a DispatchError: the handler, its root cause, how deep. */
+function summary(error: HandlerError): string {
+  const { root, levels } = rootCause(error.cause);
+  return `${error.handlerName}: ${firstLine(root, 120)}` +
+    (levels ? ` (${levels} dispatch(es) down)` : "");
+}
+
+/** `"type" (id)`: an event, as the messages name it. */
+function named(event: DomainEvent): string {
+  return `"${event.eventType}" (${event.eventId})`;
+}
+
 /**
  * The base class of the errors this library throws about events and
  * handlers; `code` tells them apart without `instanceof`. (A dispatch in
@@ -21,6 +66,11 @@ export class DomainEventError extends Error {
   declare readonly code: string;
   /** The class's name, for `String(error)` and stack traces. */
   override name = "DomainEventError";
+  /**
+   * Set when `dispatchAll` stopped at this error: the events after the one
+   * that failed, in order, which were not dispatched.
+   */
+  declare readonly notDispatched?: readonly DomainEvent[];
 
   /**
    * Creates a library error.
@@ -103,6 +153,11 @@ export class InvalidEventError extends DomainEventError {
  * A handler (or a middleware around it) failed on an event. `cause` holds what
  * it threw or rejected with.
  *
+ * When the failure comes from a nested dispatch (an event the handler
+ * published failed in turn), `cause` is that dispatch's error, and the
+ * message names the root cause once, with how many dispatches down it
+ * happened, instead of repeating every level.
+ *
  * @example Usage
  * ```ts
  * import { createEvent, HandlerError, InProcessEventDispatcher } from "@seedwork/domain-events";
@@ -140,11 +195,16 @@ export class HandlerError extends DomainEventError {
    * @param cause What the handler threw or rejected with.
    */
   constructor(event: DomainEvent, handlerName: string, cause: unknown) {
+    const { root, levels, nested } = rootCause(cause);
     super(
       "HANDLER_FAILED",
-      `Handler "${handlerName}" failed on "${event.eventType}" (${event.eventId}): ${
-        describeError(cause)
-      }`,
+      `Handler "${handlerName}" failed on ${named(event)}: ${
+        firstLine(root, 200)
+      }` + (nested
+        ? ` (${levels} dispatch(es) down, in handler "${nested.handlerName}" on ${
+          named(nested.event)
+        })`
+        : ""),
       { cause },
     );
     this.event = event;
@@ -194,7 +254,10 @@ export class MaxDepthExceededError extends DomainEventError {
 /**
  * Rejected by a dispatch in `"collect"` mode when handlers failed: an
  * `AggregateError` whose `errors` are the {@linkcode HandlerError}s, in the
- * order the handlers were registered.
+ * order the handlers were registered. Its message names the first three
+ * failures with the first line of each cause. `dispatchAll` in `"collect"`
+ * mode rejects with one for all its events' failures, in order (`event` is
+ * then the first event that failed).
  *
  * @example Usage
  * ```ts
@@ -220,6 +283,8 @@ export class DispatchError extends AggregateError {
   override name = "DispatchError";
   /** One {@linkcode HandlerError} for each failed handler. */
   declare readonly errors: HandlerError[];
+  /** As {@linkcode DomainEventError.notDispatched}. */
+  declare readonly notDispatched?: readonly DomainEvent[];
 
   /**
    * Collects handler failures.
@@ -228,11 +293,14 @@ export class DispatchError extends AggregateError {
    * @param errors The failures, at least one.
    */
   constructor(event: DomainEvent, errors: HandlerError[]) {
+    const events = new Set(errors.map((error) => error.event)).size;
+    const shown = errors.slice(0, 3).map(summary);
+    if (errors.length > 3) shown.push(`and ${errors.length - 3} more`);
     super(
       errors,
-      `${errors.length} handler(s) failed on "${event.eventType}" (${event.eventId}): ${
-        errors.map((error) => error.handlerName).join(", ")
-      }`,
+      `${errors.length} handler(s) failed on ${
+        events > 1 ? `${events} events` : named(event)
+      }: ${shown.join("; ")}`,
     );
     this.event = event;
   }

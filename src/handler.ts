@@ -46,6 +46,13 @@ export interface HandlerContext {
   /** How many events up the causation chain this dispatch is: 0 for a top-level dispatch. */
   readonly depth: number;
   /**
+   * The `signal` given to the top-level `dispatch` (nested dispatches inherit
+   * it), or one that never aborts. Pass it on to work that can stop (fetch,
+   * timers): the dispatch stops waiting when it aborts, but cannot cancel
+   * what a handler started.
+   */
+  readonly signal: AbortSignal;
+  /**
    * Creates an event caused by the one being handled (same correlation,
    * causation = its id, the definition's schema checked) and dispatches it
    * at `depth + 1`, depth-first.
@@ -194,4 +201,25 @@ export type Middleware = (
  * assert.equal(dispatcher.handlerCount(), 0);
  * ```
  */
-export type Unsubscribe = (() => void) & Disposable;
+export type Unsubscribe = (() => void) & Disposal;
+
+/**
+ * `Disposable` where the TypeScript lib declares `Symbol.dispose` (lib
+ * `esnext.disposable`, Deno, @types/node), and nothing where it does not
+ * (`lib: ["es2022", "dom"]`): declared here so that the library type-checks
+ * with either lib.
+ *
+ * @example Usage
+ * ```ts
+ * import { InProcessEventDispatcher, type Disposal } from "@seedwork/domain-events";
+ *
+ * const off: Disposal = new InProcessEventDispatcher().register("a", () => {});
+ * ```
+ */
+export type Disposal = {
+  readonly [
+    K in SymbolConstructor extends { readonly dispose: infer D extends symbol }
+      ? D
+      : never
+  ]: () => void;
+};

@@ -143,7 +143,7 @@ describe("DispatchError", () => {
     assert.deepEqual(error.errors, errors);
     assert.equal(
       error.message,
-      `2 handler(s) failed on "invite.created" (${event.eventId}): a, b`,
+      `2 handler(s) failed on "invite.created" (${event.eventId}): a: 1; b: 2`,
     );
   });
 });

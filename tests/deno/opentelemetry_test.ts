@@ -74,9 +74,8 @@ function setup(options: DispatcherOptions = {}) {
     spanProcessors: [new SimpleSpanProcessor(exporter)],
   });
   const tracer = provider.getTracer("test");
-  const dispatcher = new InProcessEventDispatcher(options).use(
-    openTelemetryMiddleware(tracer),
-  );
+  const dispatcher = new InProcessEventDispatcher(options);
+  dispatcher.use(openTelemetryMiddleware(tracer));
   const spans = (): ReadableSpan[] => exporter.getFinishedSpans();
   const named = (name: string): ReadableSpan => {
     const found = spans().filter((span) => span.name === name);
