@@ -1,0 +1,95 @@
+/**
+ * What the PostgreSQL outbox needs from a driver, declared structurally so
+ * that the library imports no driver: a `pg` Pool, a PGlite instance, their
+ * clients and transactions all fit as they are.
+ */
+
+/** A result with rows, as `pg` and PGlite return them. */
+export interface SqlResult {
+  /** The rows, one object per row keyed by column name. */
+  readonly rows: readonly unknown[];
+}
+
+/**
+ * Anything that runs one SQL statement with `$1`-style parameters: a PGlite
+ * instance or transaction, a `pg` Pool or client (inside `BEGIN` when it
+ * should be transactional).
+ */
+export interface SqlQueryable {
+  /** Runs `text` with `params` and resolves with its rows. */
+  query(text: string, params?: unknown[]): Promise<SqlResult>;
+}
+
+/** A PGlite instance: it runs a callback inside one transaction. */
+export interface PGliteLike extends SqlQueryable {
+  /** Runs `callback` inside `BEGIN`/`COMMIT`; a rejection rolls back. */
+  transaction<T>(callback: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+}
+
+/** A client checked out of a `pg` Pool. */
+export interface PgPoolClientLike extends SqlQueryable {
+  /** Gives the client back to its pool; with an error, the pool drops it. */
+  release(error?: Error | boolean): void;
+}
+
+/** A `pg` Pool: it lends clients. */
+export interface PgPoolLike extends SqlQueryable {
+  /** Checks a client out of the pool. */
+  connect(): Promise<PgPoolClientLike>;
+}
+
+/** The database a {@linkcode PostgresOutbox} runs on: a `pg` Pool or a PGlite instance. */
+export type PostgresDatabase = PgPoolLike | PGliteLike;
+
+/** Tells whether `value` has a `query` method. */
+export function isQueryable(value: unknown): value is SqlQueryable {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { query?: unknown }).query === "function";
+}
+
+/**
+ * Runs `work` inside one transaction on `db`: PGlite's own `transaction`, or
+ * `BEGIN`/`COMMIT` on a client of the pool. A rejection of `work` or of the
+ * commit rolls back and rejects with the same error.
+ */
+export async function inTransaction<T>(
+  db: PostgresDatabase,
+  work: (tx: SqlQueryable) => Promise<T>,
+): Promise<T> {
+  if ("transaction" in db) return await db.transaction(work);
+  const client = await db.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    try {
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      try {
+        await client.query("ROLLBACK");
+      } catch (rollbackError) {
+        broken = rollbackError as Error;
+      }
+      throw error;
+    }
+  } finally {
+    client.release(broken);
+  }
+}
+
+/**
+ * Checks a table prefix: lower-case letters, digits and underscores, starting
+ * with a letter or an underscore, at most 40 characters (PostgreSQL keeps 63
+ * bytes of a name, and the outbox appends suffixes).
+ */
+export function checkTablePrefix(prefix: unknown): string {
+  if (typeof prefix !== "string" || !/^[a-z_][a-z0-9_]{0,39}$/.test(prefix)) {
+    throw new TypeError(
+      `tablePrefix: expected lower-case letters, digits and underscores (at most 40, not starting with a digit), got ${
+        typeof prefix === "string" ? JSON.stringify(prefix) : typeof prefix
+      }`,
+    );
+  }
+  return prefix;
+}
