@@ -50,4 +50,4 @@ export type {
   PostgresDatabase,
   SqlQueryable,
   SqlResult,
-} from "./src/_postgres_sql.ts";
+} from "./src/postgres_database.ts";

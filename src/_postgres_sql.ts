@@ -1,45 +1,4 @@
-/**
- * What the PostgreSQL outbox needs from a driver, declared structurally so
- * that the library imports no driver: a `pg` Pool, a PGlite instance, their
- * clients and transactions all fit as they are.
- */
-
-/** A result with rows, as `pg` and PGlite return them. */
-export interface SqlResult {
-  /** The rows, one object per row keyed by column name. */
-  readonly rows: readonly unknown[];
-}
-
-/**
- * Anything that runs one SQL statement with `$1`-style parameters: a PGlite
- * instance or transaction, a `pg` Pool or client (inside `BEGIN` when it
- * should be transactional).
- */
-export interface SqlQueryable {
-  /** Runs `text` with `params` and resolves with its rows. */
-  query(text: string, params?: unknown[]): Promise<SqlResult>;
-}
-
-/** A PGlite instance: it runs a callback inside one transaction. */
-export interface PGliteLike extends SqlQueryable {
-  /** Runs `callback` inside `BEGIN`/`COMMIT`; a rejection rolls back. */
-  transaction<T>(callback: (tx: SqlQueryable) => Promise<T>): Promise<T>;
-}
-
-/** A client checked out of a `pg` Pool. */
-export interface PgPoolClientLike extends SqlQueryable {
-  /** Gives the client back to its pool; with an error, the pool drops it. */
-  release(error?: Error | boolean): void;
-}
-
-/** A `pg` Pool: it lends clients. */
-export interface PgPoolLike extends SqlQueryable {
-  /** Checks a client out of the pool. */
-  connect(): Promise<PgPoolClientLike>;
-}
-
-/** The database a {@linkcode PostgresOutbox} runs on: a `pg` Pool or a PGlite instance. */
-export type PostgresDatabase = PgPoolLike | PGliteLike;
+import type { PostgresDatabase, SqlQueryable } from "./postgres_database.ts";
 
 /** Tells whether `value` has a `query` method. */
 export function isQueryable(value: unknown): value is SqlQueryable {

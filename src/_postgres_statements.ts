@@ -9,7 +9,7 @@
 export interface OutboxStatements {
   /** Idempotent DDL, one statement each, run in one transaction. */
   readonly migrate: readonly string[];
-  /** $1 events JSON, $2 [{ t: type or null, l: listener id }] JSON → { events, publications }. */
+  /** $1 [{ i: id, t: type, o: occurredAt, c: correlation, k: causation, b: event JSON }] JSON, $2 [{ t: type or null, l: listener id }] JSON → { events, publications }. */
   readonly store: string;
   /** $1 limit, $2 lease ms, $3 lease token, $4 listener ids JSON → claimed rows. */
   readonly claim: string;
@@ -66,15 +66,12 @@ export function outboxStatements(prefix: string): OutboxStatements {
       `CREATE INDEX IF NOT EXISTS ${publications}_failed
         ON ${publications} (failed_at) WHERE status = 'failed'`,
     ],
-    store: `WITH input AS (
-        SELECT e AS body FROM json_array_elements($1::text::json) AS e
-      ), inserted AS (
+    store: `WITH inserted AS (
         INSERT INTO ${events}
           (event_id, event_type, occurred_at, correlation_id, causation_id, body)
-        SELECT (body->>'eventId')::uuid, body->>'eventType',
-          (body->>'occurredAt')::timestamptz, body->>'correlationId',
-          body->>'causationId', body
-        FROM input
+        SELECT i, t, o, c, k, b::json
+        FROM json_to_recordset($1::text::json)
+          AS input(i uuid, t text, o timestamptz, c text, k text, b text)
         ON CONFLICT (event_id) DO NOTHING
         RETURNING event_id, event_type
       ), listeners AS (

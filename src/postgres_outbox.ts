@@ -12,9 +12,8 @@ import {
   checkTablePrefix,
   inTransaction,
   isQueryable,
-  type PostgresDatabase,
-  type SqlQueryable,
 } from "./_postgres_sql.ts";
+import type { PostgresDatabase, SqlQueryable } from "./postgres_database.ts";
 import {
   type OutboxStatements,
   outboxStatements,
@@ -263,8 +262,18 @@ export class PostgresOutbox {
       }
     }
     for (const { id } of this.#any) targets.push({ t: null, l: id });
+    // Each event's JSON travels as a string inside the list, so that
+    // PostgreSQL's json operators never unescape it (they refuse \u0000).
+    const input = list.map((event) => ({
+      i: event.eventId,
+      t: event.eventType,
+      o: event.occurredAt,
+      c: event.correlationId,
+      k: event.causationId,
+      b: JSON.stringify(event),
+    }));
     const { rows } = await tx.query(this.#sql.store, [
-      JSON.stringify(list),
+      JSON.stringify(input),
       JSON.stringify(targets),
     ]);
     return rows[0] as StoreResult;

@@ -4,7 +4,7 @@ import type {
   JsonObject,
   PublishOptions,
 } from "../mod.ts";
-import type { SqlQueryable } from "./_postgres_sql.ts";
+import type { SqlQueryable } from "./postgres_database.ts";
 
 /**
  * Options for {@linkcode PostgresOutbox}.
