@@ -13,7 +13,11 @@ export interface OutboxStatements {
   readonly store: string;
   /** $1 limit, $2 lease ms, $3 lease token, $4 listener ids JSON → claimed rows. */
   readonly claim: string;
-  /** $1 id, $2 lease token → a row while this claim still holds the publication. */
+  /**
+   * $1 id, $2 lease token → a row while this claim still holds the
+   * publication. It waits for the row lock rather than skipping it: another
+   * relay's claim statement may hold it for a moment (and then passes it by).
+   */
   readonly lock: string;
   /** $1 id. */
   readonly complete: string;
@@ -104,7 +108,7 @@ export function outboxStatements(prefix: string): OutboxStatements {
     lock: `SELECT id FROM ${publications}
       WHERE id = $1::text::bigint AND lease_token = $2::text::uuid
         AND status = 'pending'
-      FOR UPDATE SKIP LOCKED`,
+      FOR UPDATE`,
     complete: `UPDATE ${publications}
       SET status = 'completed', completed_at = now(), locked_until = NULL,
         lease_token = NULL
