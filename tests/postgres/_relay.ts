@@ -5,7 +5,8 @@
 // process with SIGKILL now and then, either before writing (after the
 // previous publication's COMMIT, the rest of the batch still leased) or after
 // writing (before COMMIT); it says which on stderr first. Mode "steady": no
-// kills. It relays until no publication is pending, then prints
+// kills, and it fails if publications stay pending for 10 s while it has
+// nothing to claim (they would be waiting for a live relay's lease). It relays until no publication is pending, then prints
 // {"completed": n} on stdout.
 import pg from "pg";
 import { PostgresOutbox } from "../../postgres.ts";
@@ -44,14 +45,24 @@ for (const id of ids.split(",")) {
 }
 
 let completed = 0;
+let idleSince = Date.now();
 for (;;) {
   const result = await outbox.processPending({ limit: 25 });
   completed += result.completed;
-  if (result.completed + result.retried + result.failed > 0) continue;
+  if (result.completed + result.retried + result.failed > 0) {
+    idleSince = Date.now();
+    continue;
+  }
   const { rows } = await pool.query(
     `SELECT count(*)::int AS n FROM ${prefix}publications WHERE status = 'pending'`,
   );
   if ((rows[0] as { n: number }).n === 0) break;
+  // Steady relays never die, so nothing should wait for a lease to expire:
+  // publications left pending under a live relay's lease are a bug.
+  if (!crash && Date.now() - idleSince > 10_000) {
+    console.error("publications stayed pending for 10 s under other leases");
+    Deno.exit(1);
+  }
   await new Promise((resolve) => setTimeout(resolve, 50));
 }
 console.log(JSON.stringify({ completed }));
