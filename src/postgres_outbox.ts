@@ -565,14 +565,13 @@ function checkOptionNames(
       `${where}: expected an options object, got ${describe(options)}`,
     );
   }
-  for (const key of Object.keys(options)) {
-    if (!names.includes(key)) {
-      throw new TypeError(
-        `${where}: unknown option ${JSON.stringify(key)} (expected ${
-          names.join(", ")
-        })`,
-      );
-    }
+  const unknown = Object.keys(options).find((key) => !names.includes(key));
+  if (unknown !== undefined) {
+    throw new TypeError(
+      `${where}: unknown option ${JSON.stringify(unknown)} (expected ${
+        names.join(", ")
+      })`,
+    );
   }
 }
 
