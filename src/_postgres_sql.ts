@@ -1,0 +1,54 @@
+import type { PostgresDatabase, SqlQueryable } from "./postgres_database.ts";
+
+/** Tells whether `value` has a `query` method. */
+export function isQueryable(value: unknown): value is SqlQueryable {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { query?: unknown }).query === "function";
+}
+
+/**
+ * Runs `work` inside one transaction on `db`: PGlite's own `transaction`, or
+ * `BEGIN`/`COMMIT` on a client of the pool. A rejection of `work` or of the
+ * commit rolls back and rejects with the same error.
+ */
+export async function inTransaction<T>(
+  db: PostgresDatabase,
+  work: (tx: SqlQueryable) => Promise<T>,
+): Promise<T> {
+  if ("transaction" in db) return await db.transaction(work);
+  const client = await db.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    try {
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      try {
+        await client.query("ROLLBACK");
+      } catch (rollbackError) {
+        broken = rollbackError as Error;
+      }
+      throw error;
+    }
+  } finally {
+    client.release(broken);
+  }
+}
+
+/**
+ * Checks a table prefix: lower-case letters, digits and underscores, starting
+ * with a letter or an underscore, at most 40 characters (PostgreSQL keeps 63
+ * bytes of a name, and the outbox appends suffixes).
+ */
+export function checkTablePrefix(prefix: unknown): string {
+  if (typeof prefix !== "string" || !/^[a-z_][a-z0-9_]{0,39}$/.test(prefix)) {
+    throw new TypeError(
+      `tablePrefix: expected lower-case letters, digits and underscores (at most 40, not starting with a digit), got ${
+        typeof prefix === "string" ? JSON.stringify(prefix) : typeof prefix
+      }`,
+    );
+  }
+  return prefix;
+}

@@ -1,0 +1,162 @@
+/**
+ * The SQL of the PostgreSQL outbox, built once per table prefix (checked by
+ * `checkTablePrefix` before it gets here: no user input is interpolated
+ * unchecked). Every value travels as a parameter; lists travel as one JSON
+ * text parameter, so `pg` and PGlite send them the same way.
+ */
+
+/** The statements of one outbox, for its table prefix. */
+export interface OutboxStatements {
+  /** Idempotent DDL, one statement each, run in one transaction. */
+  readonly migrate: readonly string[];
+  /** $1 [{ i: id, t: type, o: occurredAt, c: correlation, k: causation, b: event JSON }] JSON, $2 [{ t: type or null, l: listener id }] JSON → { events, publications }. */
+  readonly store: string;
+  /** $1 limit, $2 lease ms, $3 lease token, $4 listener ids JSON → claimed rows. */
+  readonly claim: string;
+  /**
+   * $1 id, $2 lease token → a row while this claim still holds the
+   * publication. It waits for the row lock rather than skipping it: another
+   * relay's claim statement may hold it for a moment (and then passes it by).
+   */
+  readonly lock: string;
+  /** $1 id. */
+  readonly complete: string;
+  /** $1 id, $2 lease token, $3 error text, $4 retry delay ms or null to fail now, $5 max attempts → { status }. */
+  readonly fail: string;
+  /** $1 limit → failed rows. */
+  readonly failed: string;
+  /** $1 listener id or null, $2 event id or null, $3 publication id or null → { count }. */
+  readonly resubmit: string;
+  /** $1 ISO time → { publications, events }. */
+  readonly purge: string;
+}
+
+/** Builds the statements for tables named `${prefix}events` and `${prefix}publications`. */
+export function outboxStatements(prefix: string): OutboxStatements {
+  const events = `${prefix}events`;
+  const publications = `${prefix}publications`;
+  return {
+    migrate: [
+      `SELECT pg_advisory_xact_lock(hashtext('${publications}'))`,
+      `CREATE TABLE IF NOT EXISTS ${events} (
+        event_id uuid PRIMARY KEY,
+        event_type text NOT NULL,
+        occurred_at timestamptz NOT NULL,
+        correlation_id text,
+        causation_id text,
+        body json NOT NULL,
+        stored_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE TABLE IF NOT EXISTS ${publications} (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        event_id uuid NOT NULL REFERENCES ${events} (event_id),
+        listener_id text NOT NULL,
+        status text NOT NULL DEFAULT 'pending'
+          CHECK (status IN ('pending', 'completed', 'failed')),
+        attempts integer NOT NULL DEFAULT 0,
+        available_at timestamptz NOT NULL DEFAULT now(),
+        locked_until timestamptz,
+        lease_token uuid,
+        last_error text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        completed_at timestamptz,
+        failed_at timestamptz,
+        UNIQUE (event_id, listener_id)
+      )`,
+      `CREATE INDEX IF NOT EXISTS ${publications}_due
+        ON ${publications} (available_at, id) WHERE status = 'pending'`,
+      `CREATE INDEX IF NOT EXISTS ${publications}_completed
+        ON ${publications} (completed_at) WHERE status = 'completed'`,
+      `CREATE INDEX IF NOT EXISTS ${publications}_failed
+        ON ${publications} (failed_at) WHERE status = 'failed'`,
+    ],
+    store: `WITH inserted AS (
+        INSERT INTO ${events}
+          (event_id, event_type, occurred_at, correlation_id, causation_id, body)
+        SELECT i, t, o, c, k, b::json
+        FROM json_to_recordset($1::text::json)
+          AS input(i uuid, t text, o timestamptz, c text, k text, b text)
+        ON CONFLICT (event_id) DO NOTHING
+        RETURNING event_id, event_type
+      ), listeners AS (
+        SELECT l->>'t' AS event_type, l->>'l' AS listener_id
+        FROM json_array_elements($2::text::json) AS l
+      ), created AS (
+        INSERT INTO ${publications} (event_id, listener_id)
+        SELECT i.event_id, l.listener_id
+        FROM inserted AS i JOIN listeners AS l
+          ON l.event_type = i.event_type OR l.event_type IS NULL
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM inserted)::int AS events,
+        (SELECT count(*) FROM created)::int AS publications`,
+    claim: `WITH due AS (
+        SELECT id FROM ${publications}
+        WHERE status = 'pending' AND available_at <= now()
+          AND (locked_until IS NULL OR locked_until <= now())
+          AND listener_id IN (SELECT json_array_elements_text($4::text::json))
+        ORDER BY available_at, id
+        LIMIT $1::int
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE ${publications} AS p
+      SET locked_until = now() + $2::float8 * interval '1 millisecond',
+        lease_token = $3::text::uuid
+      FROM due, ${events} AS e
+      WHERE p.id = due.id AND e.event_id = p.event_id
+      RETURNING p.id::text AS id, p.listener_id, p.attempts, e.body::text AS body`,
+    lock: `SELECT id FROM ${publications}
+      WHERE id = $1::text::bigint AND lease_token = $2::text::uuid
+        AND status = 'pending'
+      FOR UPDATE`,
+    complete: `UPDATE ${publications}
+      SET status = 'completed', completed_at = now(), locked_until = NULL,
+        lease_token = NULL
+      WHERE id = $1::text::bigint`,
+    fail: `UPDATE ${publications}
+      SET attempts = attempts + 1, last_error = $3::text,
+        status = CASE WHEN $4::float8 IS NULL OR attempts + 1 >= $5::int
+          THEN 'failed' ELSE 'pending' END,
+        failed_at = CASE WHEN $4::float8 IS NULL OR attempts + 1 >= $5::int
+          THEN now() END,
+        available_at = now() + coalesce($4::float8, 0) * interval '1 millisecond',
+        locked_until = NULL, lease_token = NULL
+      WHERE id = $1::text::bigint AND lease_token = $2::text::uuid
+        AND status = 'pending'
+      RETURNING status`,
+    failed: `SELECT p.id::text AS id, p.listener_id, p.attempts, p.last_error,
+        (extract(epoch FROM p.failed_at) * 1000)::float8 AS failed_ms,
+        e.body::text AS body
+      FROM ${publications} AS p JOIN ${events} AS e ON e.event_id = p.event_id
+      WHERE p.status = 'failed'
+      ORDER BY p.failed_at, p.id
+      LIMIT $1::int`,
+    resubmit: `WITH resubmitted AS (
+        UPDATE ${publications}
+        SET status = 'pending', attempts = 0, available_at = now(),
+          failed_at = NULL
+        WHERE status = 'failed'
+          AND ($1::text IS NULL OR listener_id = $1::text)
+          AND ($2::text IS NULL OR event_id = $2::text::uuid)
+          AND ($3::text IS NULL OR id = $3::text::bigint)
+        RETURNING 1
+      )
+      SELECT count(*)::int AS count FROM resubmitted`,
+    purge: `WITH purged AS (
+        DELETE FROM ${publications}
+        WHERE status = 'completed' AND completed_at < $1::text::timestamptz
+        RETURNING id
+      ), orphans AS (
+        DELETE FROM ${events} AS e
+        WHERE e.stored_at < $1::text::timestamptz
+          AND NOT EXISTS (
+            SELECT 1 FROM ${publications} AS p
+            WHERE p.event_id = e.event_id
+              AND p.id NOT IN (SELECT id FROM purged)
+          )
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM purged)::int AS publications,
+        (SELECT count(*) FROM orphans)::int AS events`,
+  };
+}
