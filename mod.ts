@@ -39,3 +39,4 @@ export * from "./src/handler.ts";
 export * from "./src/dispatcher.ts";
 export * from "./src/recorder.ts";
 export * from "./src/causation_tree.ts";
+export * from "./src/uuidv7.ts";

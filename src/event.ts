@@ -1,3 +1,4 @@
+import { ambientContext } from "./_ambient.ts";
 import { currentTimestamp } from "./clock.ts";
 import { check, envelopeIssues, seal } from "./envelope.ts";
 import { type EventIssue, InvalidEventError } from "./errors.ts";
@@ -54,16 +55,21 @@ export function createEvent<
     : copyJsonObject(payload, "payload");
   let eventId: string | undefined;
   let occurredAt: string | undefined;
-  let correlationId: string | null = null;
+  // Inside withEventContext (the ./context entry), its correlation id and
+  // metadata stand in for options not given.
+  const ambient = ambientContext?.();
+  let correlationId: string | null = ambient?.correlationId ?? null;
   let causationId: string | null = null;
-  let metadata = EMPTY_OBJECT;
+  let metadata = (ambient?.metadata ?? EMPTY_OBJECT) as JsonObject;
   if (options !== undefined) {
     if (!isRecord(options)) {
       throw invalid("options", "an object", describeValue(options));
     }
     const issues: EventIssue[] = [];
     const { causedBy, eventId: id, occurredAt: at, metadata: data } = options;
-    ({ correlationId = null, causationId = null } = options);
+    const { correlationId: correlation, causationId: causation } = options;
+    if (correlation !== undefined) correlationId = correlation;
+    causationId = causation ?? null;
     // Checked as given: ids taken from a valid causedBy are valid already.
     check("correlationId", correlationId, issues, "options.correlationId");
     check("causationId", causationId, issues, "options.causationId");
