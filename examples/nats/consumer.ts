@@ -1,0 +1,76 @@
+// The consumer, in another process: a durable JetStream pull consumer that
+// reads CloudEvents, checks each against its definition, dispatches it in
+// process, and acks only after every handler succeeded. Handlers with
+// effects claim the event in a PostgresInbox inside the effect's
+// transaction, so a redelivery (after a crash before the ack) runs nothing
+// twice.
+import type { Consumer, JsMsg } from "@nats-io/jetstream";
+import {
+  fromCloudEvent,
+  type InProcessEventDispatcher,
+  InvalidEventError,
+} from "../../mod.ts";
+
+/** Options for {@linkcode consumeEvents}. */
+export interface ConsumeOptions {
+  /** The durable pull consumer. */
+  consumer: Consumer;
+  /** Runs the handlers of each event. */
+  dispatcher: InProcessEventDispatcher;
+  /** Reads one message's JSON into an event; throws InvalidEventError for a bad one. */
+  read?: (json: string) => Parameters<InProcessEventDispatcher["dispatch"]>[0];
+  /** Stops the loop after the current batch. */
+  signal: AbortSignal;
+  /** Messages fetched per batch. */
+  batch?: number;
+  /** Called before each ack: the place a test crashes the process. */
+  beforeAck?: (message: JsMsg) => void;
+}
+
+/** How many messages were acked, retried and terminated. */
+export interface ConsumeCounts {
+  acked: number;
+  retried: number;
+  terminated: number;
+}
+
+/**
+ * Pulls, dispatches and acks until `signal` aborts. A message that is not a
+ * valid event is terminated (redelivering it cannot help); a dispatch that
+ * fails is nak'ed, so JetStream redelivers it after a pause.
+ */
+export async function consumeEvents(
+  options: ConsumeOptions,
+): Promise<ConsumeCounts> {
+  const { consumer, dispatcher, signal, batch = 100, beforeAck } = options;
+  const read = options.read ?? ((json: string) => fromCloudEvent(json));
+  const counts = { acked: 0, retried: 0, terminated: 0 };
+  while (!signal.aborted) {
+    const messages = await consumer.fetch({
+      max_messages: batch,
+      expires: 1000,
+    });
+    for await (const message of messages) {
+      let event;
+      try {
+        event = read(message.string());
+      } catch (error) {
+        if (!(error instanceof InvalidEventError)) throw error;
+        message.term(error.message);
+        counts.terminated++;
+        continue;
+      }
+      try {
+        await dispatcher.dispatch(event);
+      } catch {
+        message.nak(500);
+        counts.retried++;
+        continue;
+      }
+      beforeAck?.(message);
+      await message.ackAck();
+      counts.acked++;
+    }
+  }
+  return counts;
+}
