@@ -23,6 +23,8 @@ export interface ConsumeOptions {
   signal: AbortSignal;
   /** Messages fetched per batch. */
   batch?: number;
+  /** Told of a fetch that failed; the loop fetches again after a pause. */
+  onFetchError?: (error: unknown) => void;
   /** Called before each ack: the place a test crashes the process. */
   beforeAck?: (message: JsMsg) => void;
 }
@@ -42,34 +44,45 @@ export interface ConsumeCounts {
 export async function consumeEvents(
   options: ConsumeOptions,
 ): Promise<ConsumeCounts> {
-  const { consumer, dispatcher, signal, batch = 100, beforeAck } = options;
+  const { consumer, dispatcher, signal, batch = 100, beforeAck, onFetchError } =
+    options;
   const read = options.read ?? ((json: string) => fromCloudEvent(json));
   const counts = { acked: 0, retried: 0, terminated: 0 };
+  async function handle(message: JsMsg): Promise<void> {
+    let event;
+    try {
+      event = read(message.string());
+    } catch (error) {
+      if (!(error instanceof InvalidEventError)) throw error;
+      message.term(error.message);
+      counts.terminated++;
+      return;
+    }
+    try {
+      await dispatcher.dispatch(event);
+    } catch {
+      message.nak(500);
+      counts.retried++;
+      return;
+    }
+    beforeAck?.(message);
+    await message.ackAck();
+    counts.acked++;
+  }
   while (!signal.aborted) {
-    const messages = await consumer.fetch({
-      max_messages: batch,
-      expires: 1000,
-    });
-    for await (const message of messages) {
-      let event;
-      try {
-        event = read(message.string());
-      } catch (error) {
-        if (!(error instanceof InvalidEventError)) throw error;
-        message.term(error.message);
-        counts.terminated++;
-        continue;
+    try {
+      const messages = await consumer.fetch({
+        max_messages: batch,
+        expires: 1000,
+      });
+      for await (const message of messages) {
+        await handle(message);
       }
-      try {
-        await dispatcher.dispatch(event);
-      } catch {
-        message.nak(500);
-        counts.retried++;
-        continue;
-      }
-      beforeAck?.(message);
-      await message.ackAck();
-      counts.acked++;
+    } catch (error) {
+      // A broken fetch (missed heartbeats, a reconnect) loses nothing: what
+      // was not acked is redelivered. Try again after a pause.
+      onFetchError?.(error);
+      await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
   return counts;

@@ -39,6 +39,7 @@ await consumeEvents({
   dispatcher,
   signal: stop.signal,
   batch: 50,
+  onFetchError: (error) => console.error(`consumer ${Deno.pid}: ${error}`),
   beforeAck: () => {
     if (++received >= crashBefore) Deno.kill(Deno.pid, "SIGKILL");
   },

@@ -54,7 +54,13 @@ function spawn(script: string, env: Record<string, string>): Deno.ChildProcess {
 }
 
 async function stopAll(children: Deno.ChildProcess[]): Promise<void> {
-  for (const child of children) child.kill("SIGTERM");
+  for (const child of children) {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // Already ended: its status says how.
+    }
+  }
   await Promise.all(children.map((child) => child.status));
 }
 
