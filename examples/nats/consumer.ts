@@ -87,3 +87,59 @@ export async function consumeEvents(
   }
   return counts;
 }
+
+if (import.meta.main) {
+  const { connect } = await import("@nats-io/transport-node");
+  const { AckPolicy, jetstream, jetstreamManager } = await import(
+    "@nats-io/jetstream"
+  );
+  const { default: pg } = await import("pg");
+  const { InProcessEventDispatcher, defineEvent } = await import(
+    "../../mod.ts"
+  );
+  const { PostgresInbox } = await import("../../postgres.ts");
+  const { ensureStream, STREAM } = await import("./relay.ts");
+
+  const InviteCreated = defineEvent<"invite.created", { email: string }>(
+    "invite.created",
+  );
+  const nats = await connect({
+    servers: Deno.env.get("NATS_URL") ?? "127.0.0.1:4222",
+  });
+  const jsm = await jetstreamManager(nats);
+  await ensureStream(jsm);
+  await jsm.consumers.add(STREAM, {
+    durable_name: "mailer",
+    ack_policy: AckPolicy.Explicit,
+  });
+  const db = new pg.Pool({
+    connectionString: Deno.env.get("DATABASE_URL") ?? "",
+  });
+  const inbox = new PostgresInbox(db);
+  await inbox.migrate();
+  await db.query("CREATE TABLE IF NOT EXISTS welcome_emails (email text)");
+  const dispatcher = new InProcessEventDispatcher();
+  dispatcher.register(InviteCreated, async function sendWelcome(event) {
+    const sent = await inbox.handle(
+      "send-welcome",
+      event,
+      (tx) =>
+        tx.query("INSERT INTO welcome_emails VALUES ($1)", [
+          event.payload.email,
+        ]),
+    );
+    console.log(
+      `${event.eventId} ${sent ? "welcome email queued" : "already done"}`,
+    );
+  });
+  const stop = new AbortController();
+  Deno.addSignalListener("SIGTERM", () => stop.abort());
+  Deno.addSignalListener("SIGINT", () => stop.abort());
+  await consumeEvents({
+    consumer: await jetstream(nats).consumers.get(STREAM, "mailer"),
+    dispatcher,
+    signal: stop.signal,
+  });
+  await nats.drain();
+  await db.end();
+}

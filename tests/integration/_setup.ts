@@ -2,7 +2,7 @@
 // the consumer's tables.
 import { AckPolicy, type JetStreamManager } from "@nats-io/jetstream";
 import type pg from "pg";
-import { STREAM, SUBJECT_PREFIX } from "../../examples/nats/relay.ts";
+import { ensureStream, STREAM } from "../../examples/nats/relay.ts";
 
 export const STREAM_NAME = STREAM;
 export const CONSUMER = "integration";
@@ -13,11 +13,7 @@ const NANOS_PER_MS = 1_000_000;
 
 /** The stream (deduplicating by Nats-Msg-Id for 10 minutes) and its durable pull consumer. */
 export async function createStream(jsm: JetStreamManager): Promise<void> {
-  await jsm.streams.add({
-    name: STREAM_NAME,
-    subjects: [`${SUBJECT_PREFIX}.>`],
-    duplicate_window: 600_000 * NANOS_PER_MS,
-  });
+  await ensureStream(jsm);
   await jsm.consumers.add(STREAM_NAME, {
     durable_name: CONSUMER,
     ack_policy: AckPolicy.Explicit,
