@@ -43,6 +43,7 @@
  */
 export * from "./src/postgres_outbox.ts";
 export * from "./src/postgres_outbox_types.ts";
+export * from "./src/postgres_inbox.ts";
 export type {
   PGliteLike,
   PgPoolClientLike,

@@ -13,13 +13,56 @@ import {
   type Attributes,
   type Context,
   context,
+  type Link,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   trace,
   type Tracer,
 } from "@opentelemetry/api";
 import type { DomainEvent, Middleware, MiddlewareInfo } from "../mod.ts";
+import { getEventContext, withEventContext } from "../context.ts";
+
+/** The W3C `traceparent` of a span: `00-<trace id>-<span id>-<flags>`. */
+export function traceparentOf(span: Span): string {
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  return `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, "0")}`;
+}
+
+const TRACEPARENT = /^00-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
+
+/** The remote span context a `traceparent` names, or `undefined`. */
+export function parseTraceparent(value: unknown): SpanContext | undefined {
+  const match = typeof value === "string" ? TRACEPARENT.exec(value) : null;
+  if (!match) return undefined;
+  const [, traceId, spanId, flags] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  return { traceId, spanId, traceFlags: parseInt(flags, 16), isRemote: true };
+}
+
+/**
+ * Runs `fn` so that every event created inside it carries the `traceparent`
+ * of `span` (by default the active span) in its metadata, through
+ * `withEventContext`, keeping the context's other metadata: a consumer in
+ * another process can then link its span to the span that created the event.
+ */
+export function withTraceparent<T>(
+  fn: () => T,
+  span: Span | undefined = trace.getActiveSpan(),
+): T {
+  if (span === undefined) return fn();
+  return withEventContext({
+    metadata: {
+      ...getEventContext()?.metadata,
+      traceparent: traceparentOf(span),
+    },
+  }, fn);
+}
 
 /**
  * Makes a middleware that wraps every handler call in a span named
@@ -28,6 +71,11 @@ import type { DomainEvent, Middleware, MiddlewareInfo } from "../mod.ts";
  * - `domain_event.id`, `domain_event.type`
  * - `domain_event.correlation_id`, `domain_event.causation_id` (when not null)
  * - `domain_event.handler`, `domain_event.depth`
+ *
+ * An event whose metadata carries a `traceparent` from elsewhere (another
+ * process, through a broker) gets a link to that span, as the OpenTelemetry
+ * messaging conventions ask of a consumer; events the handler creates carry
+ * the handler span's `traceparent` in turn ({@linkcode withTraceparent}).
  *
  * A handler that throws or rejects gets its exception recorded and the
  * status `ERROR`; the error goes on to the dispatcher unchanged. The span
@@ -81,9 +129,18 @@ export function openTelemetryMiddleware(tracer: Tracer): Middleware {
       attributes["domain_event.causation_id"] = event.causationId;
     }
     const parent = parentContext(event);
+    const creator = parseTraceparent(event.metadata["traceparent"]);
+    const links: Link[] =
+      creator && creator.spanId !== trace.getSpan(parent)?.spanContext().spanId
+        ? [{ context: creator }]
+        : [];
     const span = tracer.startSpan(
       `${event.eventType} ${info.handlerName}`,
-      { kind: SpanKind.INTERNAL, attributes },
+      {
+        kind: links.length ? SpanKind.CONSUMER : SpanKind.INTERNAL,
+        attributes,
+        links,
+      },
       parent,
     );
     ours.add(span);
@@ -116,7 +173,7 @@ export function openTelemetryMiddleware(tracer: Tracer): Middleware {
     const [span, spanContext] = start(event, info);
     let result: unknown;
     try {
-      result = context.with(spanContext, next);
+      result = context.with(spanContext, () => withTraceparent(next, span));
     } catch (cause) {
       end(event, span, { cause });
       throw cause;
