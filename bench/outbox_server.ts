@@ -1,6 +1,6 @@
 /**
  * `deno task bench:outbox`: PostgresOutbox on a real PostgreSQL server it
- * starts and stops (scripts/postgres_server.ts). Prints Markdown tables:
+ * starts and stops (tests/_servers/postgres.ts). Prints Markdown tables:
  *
  * 1. `store` of N events (3 listeners each) inside BEGIN/COMMIT, against the
  *    same rows inserted by hand (two multi-row INSERTs with parameters) in
@@ -17,7 +17,7 @@
 import pg from "pg";
 import { createEvent, type DomainEvent } from "../mod.ts";
 import { PostgresOutbox } from "../postgres.ts";
-import { startPostgres } from "../scripts/postgres_server.ts";
+import { startPostgres } from "../tests/_servers/postgres.ts";
 
 const LISTENERS = ["email", "crm", "audit"];
 const ROUNDS = 15;

@@ -4,9 +4,8 @@ import {
   checkTablePrefix,
   inTransaction,
   isQueryable,
-  type PostgresDatabase,
-  type SqlQueryable,
 } from "./_postgres_sql.ts";
+import type { PostgresDatabase, SqlQueryable } from "./postgres_database.ts";
 
 /**
  * Options for {@linkcode PostgresInbox}.

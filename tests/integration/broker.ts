@@ -13,8 +13,8 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import pg from "pg";
 import { createEvent, type DomainEvent } from "../../mod.ts";
 import { PostgresInbox, PostgresOutbox } from "../../postgres.ts";
-import { startNats } from "./_nats_server.ts";
-import { startPostgres } from "./_postgres_server.ts";
+import { startNats } from "../_servers/nats.ts";
+import { startPostgres } from "../_servers/postgres.ts";
 import {
   ACK_WAIT_MS,
   CONSUMER,

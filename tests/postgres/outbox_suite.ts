@@ -1,16 +1,13 @@
 // PostgresOutbox on a real PostgreSQL server: crash, concurrency and poison.
 // Run with `deno task test:postgres`: it starts a throwaway server on a free
-// loopback port (scripts/postgres_server.ts) and stops it at the end. Not
+// loopback port (tests/_servers/postgres.ts) and stops it at the end. Not
 // named *_test.ts, so `deno task test` (which needs nothing installed) skips it.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
 import { createEvent, type DomainEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
-import {
-  type PostgresServer,
-  startPostgres,
-} from "../../scripts/postgres_server.ts";
+import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
 
 let server: PostgresServer;
 let pool: pg.Pool;

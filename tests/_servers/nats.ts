@@ -1,18 +1,12 @@
 // Starts a real nats-server with JetStream on a free loopback port, for the
 // integration suite. Debian's `nats-server` package (.ci/run installs it).
 
+import { freePort } from "./postgres.ts";
+
 /** A running server: where to connect, and how to stop it. */
 export interface NatsServer {
   readonly url: string;
   stop(): Promise<void>;
-}
-
-/** A port nothing listens on right now. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {

@@ -8,8 +8,8 @@
  *
  * As a module: `const server = await startPostgres(); ... await server.stop();`
  * As a command (for scripts and CI):
- *   deno run -A scripts/postgres_server.ts start   → prints `url=...` and `dir=...`
- *   deno run -A scripts/postgres_server.ts stop <dir>
+ *   deno run -A tests/_servers/postgres.ts start   → prints `url=...` and `dir=...`
+ *   deno run -A tests/_servers/postgres.ts stop <dir>
  *
  * @module
  */
@@ -70,7 +70,8 @@ async function run(
   return text;
 }
 
-function freePort(): number {
+/** A port nothing listens on right now, on 127.0.0.1. */
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
@@ -144,7 +145,7 @@ if (import.meta.main) {
     await stopPostgres(dir);
   } else {
     console.error(
-      "usage: postgres_server.ts start | postgres_server.ts stop <dir>",
+      "usage: postgres.ts start | postgres.ts stop <dir>",
     );
     Deno.exit(2);
   }

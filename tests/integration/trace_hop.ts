@@ -19,7 +19,7 @@ import {
 } from "../../examples/opentelemetry.ts";
 import { natsRelay } from "../../examples/nats/relay.ts";
 import { consumeEvents } from "../../examples/nats/consumer.ts";
-import { type NatsServer, startNats } from "./_nats_server.ts";
+import { type NatsServer, startNats } from "../_servers/nats.ts";
 import { CONSUMER, createStream, STREAM_NAME } from "./_setup.ts";
 
 function service(name: string) {
@@ -61,9 +61,8 @@ describe("trace context across NATS", () => {
     await natsRelay(jetstream(nats), "/invites")(event);
 
     // The consumer: its own dispatcher, traced by its own provider.
-    const dispatcher = new InProcessEventDispatcher().use(
-      openTelemetryMiddleware(consumer.tracer),
-    );
+    const dispatcher = new InProcessEventDispatcher();
+    dispatcher.use(openTelemetryMiddleware(consumer.tracer));
     const stop = new AbortController();
     const received: string[] = [];
     dispatcher.register(InviteCreated, function sendEmail(delivered) {
