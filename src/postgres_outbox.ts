@@ -305,7 +305,8 @@ export class PostgresOutbox {
       token,
       JSON.stringify([...this.#listeners.keys()]),
     ]);
-    const claimed = (rows as ClaimedRow[]).toSorted((a, b) =>
+    // rows is ours to sort (ES2022: no toSorted).
+    const claimed = (rows as ClaimedRow[]).sort((a, b) =>
       a.id.length - b.id.length || (a.id < b.id ? -1 : 1)
     );
     for (const row of claimed) {
