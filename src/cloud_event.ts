@@ -6,11 +6,13 @@ import {
   formatPath,
   invalid,
   readJson,
+  unreadable,
 } from "./json.ts";
 import {
   type ParsedEvent,
-  parseEvent,
   type ParseEventOptions,
+  readEvent,
+  readOptions,
 } from "./parse_event.ts";
 import type { DeepReadonly, DomainEvent, JsonObject } from "./types.ts";
 
@@ -129,7 +131,12 @@ export function toCloudEvent<TType extends string, TPayload extends JsonObject>(
   options: ToCloudEventOptions,
 ): CloudEvent<TType, TPayload> {
   assertDomainEvent(event);
-  const source = options?.source;
+  let source: unknown;
+  try {
+    source = options?.source;
+  } catch (error) {
+    throw unreadable(error, "options");
+  }
   checkSource(source);
   const cloudEvent: Record<string, unknown> = {
     specversion: "1.0",
@@ -195,12 +202,12 @@ export function toCloudEvent<TType extends string, TPayload extends JsonObject>(
  */
 export function fromCloudEvent<
   // deno-lint-ignore no-explicit-any
-  TDefinition extends EventDefinition<string, any> | undefined = undefined,
+  TDefinition extends EventDefinition<string, any, any> | undefined = undefined,
 >(
   input: unknown,
   options: ParseEventOptions<TDefinition> = {},
 ): ParsedEvent<TDefinition> {
-  const { maxLength = 2 ** 20 } = options;
+  const read = readOptions(options, "fromCloudEvent");
   const {
     specversion,
     source,
@@ -213,11 +220,11 @@ export function fromCloudEvent<
     data = {},
     ...extensions
   } = copyJsonObject(
-    readJson(input, maxLength),
+    readJson(input, read.maxLength),
     "",
     // The CloudEvent wraps the payload: one level more than parseEvent's.
-    (options.maxDepth ?? 64) + 1,
-    maxLength,
+    (read.maxDepth ?? 64) + 1,
+    read.maxLength,
   );
   ensure(specversion === "1.0", "specversion", '"1.0"', specversion);
   checkSource(source);
@@ -231,7 +238,7 @@ export function fromCloudEvent<
   );
   const metadata: JsonObject = {};
   copyAttributes(extensions, metadata, "");
-  return parseEvent({
+  return readEvent({
     eventId: id,
     eventType: type,
     occurredAt: time,
@@ -239,7 +246,7 @@ export function fromCloudEvent<
     causationId: causationid,
     payload: data,
     metadata,
-  }, options);
+  }, read) as ParsedEvent<TDefinition>;
 }
 
 /** Throws the InvalidEventError for one problem unless `ok`. */
