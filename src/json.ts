@@ -137,6 +137,7 @@ export const MAX_JSON_CHARS = 2 ** 28 - 2 ** 16;
 function jsonLength(text: string, budget: number): number {
   let length = text.length + 2;
   // Most strings have nothing to escape: one native scan says so.
+  // deno-lint-ignore no-control-regex
   if (length > budget || !/["\\\0-\x1f\ud800-\udfff]/.test(text)) return length;
   for (let index = 0; index < text.length && length <= budget; index++) {
     const code = text.charCodeAt(index);

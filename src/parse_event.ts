@@ -236,9 +236,10 @@ export function readEvent(input: unknown, options: ReadOptions): DomainEvent {
     const types = [...definitions.keys()].map((type) => `"${type}"`);
     throw invalid(
       "eventType",
-      (types.length > 1 ? "one of " : "") +
-        types.slice(0, 10).join(", ") +
-        (types.length > 10 ? ` and ${types.length - 10} more` : ""),
+      types.length == 1
+        ? types[0]!
+        : "one of " + (types.slice(0, 10).join(", ") || "no types") +
+          (types.length > 10 ? ` and ${types.length - 10} more` : ""),
       describeValue(event.eventType),
     );
   }
