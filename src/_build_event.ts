@@ -30,45 +30,36 @@ export function buildEvent(
   let causationId: string | null = null;
   let metadata = EMPTY_OBJECT;
   if (options !== undefined) {
-    let given: {
-      [K in keyof CreateEventOptions]-?: CreateEventOptions[K] | undefined;
-    };
+    let causedBy, given, caused, id, at, data;
     try {
       if (!isRecord(options)) {
         throw invalid("options", "an object", describeValue(options));
       }
-      const {
+      ({
         causedBy,
-        correlationId,
-        causationId,
-        eventId,
-        occurredAt,
-        metadata,
-      } = options;
-      given = {
-        causedBy,
-        correlationId,
-        causationId,
-        eventId,
-        occurredAt,
-        metadata,
-      };
+        correlationId: given,
+        causationId: caused,
+        eventId: id,
+        occurredAt: at,
+        metadata: data,
+      } = options);
     } catch (error) {
       throw unreadable(error, "options");
     }
     const issues: EventIssue[] = [];
-    const { causedBy, eventId: id, occurredAt: at } = given;
-    if (given.correlationId !== undefined) {
-      correlationId = given.correlationId;
-      check("correlationId", correlationId, issues, "options.correlationId");
+    if (given !== undefined) {
+      check(
+        "correlationId",
+        correlationId = given,
+        issues,
+        "options.correlationId",
+      );
     }
-    if (given.causationId !== undefined) {
-      causationId = given.causationId;
-      check("causationId", causationId, issues, "options.causationId");
+    if (caused !== undefined) {
+      check("causationId", causationId = caused, issues, "options.causationId");
     }
     if (causedBy !== undefined) {
-      const problems = given.correlationId !== undefined ||
-          given.causationId !== undefined
+      const problems = given !== undefined || caused !== undefined
         ? [issue("", "causedBy or correlationId/causationId", "both")]
         : envelopeIssues(causedBy);
       for (const { path, message } of problems) {
@@ -91,9 +82,7 @@ export function buildEvent(
     if (at !== undefined) occurredAt = readTime(at, issues);
     if (issues.length) throw new InvalidEventError(issues);
     eventId = id?.toLowerCase();
-    if (given.metadata !== undefined) {
-      metadata = copyJsonObject(given.metadata, "metadata");
-    }
+    if (data !== undefined) metadata = copyJsonObject(data, "metadata");
   }
   return seal({
     eventId: eventId ?? crypto.randomUUID(),
@@ -112,20 +101,17 @@ export function buildEvent(
  */
 function readTime(at: unknown, issues: EventIssue[]): string {
   const path = "options.occurredAt";
-  let time: number | undefined;
+  let time;
   try {
     time = Date.prototype.getTime.call(at);
   } catch {
-    // Not a Date: a string, or anything else.
-  }
-  if (time === undefined) {
+    // Not a Date.
     if (typeof at == "object" && at) {
       issues.push(issue(path, "a valid Date", "an object that is not a Date"));
     } else check("occurredAt", at, issues, path);
     return at as string;
   }
-  if (time !== time) {
-    issues.push(issue(path, "a valid Date", "an Invalid Date"));
-  }
-  return time === time ? Date.prototype.toISOString.call(at) : "";
+  if (time === time) return Date.prototype.toISOString.call(at);
+  issues.push(issue(path, "a valid Date", "an Invalid Date"));
+  return "";
 }

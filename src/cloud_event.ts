@@ -8,12 +8,8 @@ import {
   readJson,
   unreadable,
 } from "./json.ts";
-import {
-  type ParsedEvent,
-  type ParseEventOptions,
-  readEvent,
-  readOptions,
-} from "./parse_event.ts";
+import { readEvent, readOptions } from "./_read_event.ts";
+import type { ParsedEvent, ParseEventOptions } from "./parse_event.ts";
 import type { DeepReadonly, DomainEvent, JsonObject } from "./types.ts";
 
 /**

@@ -363,8 +363,10 @@ function readResult(result: unknown, name: string, payload: unknown): unknown {
       issues = [
         issue("payload", name + " to validate synchronously", "a Promise"),
       ];
-    } else if (found !== undefined) issues = readIssues(found);
-    else if ("value" in result) return (result as { value: unknown }).value;
+    } else if (Array.isArray(found)) issues = Array.from(found, readIssue);
+    else if (found === undefined && "value" in result) {
+      return (result as { value: unknown }).value;
+    }
   } catch (error) {
     throw malformed("an invalid result", error);
   }
@@ -375,28 +377,19 @@ function readResult(result: unknown, name: string, payload: unknown): unknown {
 }
 
 /**
- * A Standard Schema's `issues`, their paths under `payload`; `undefined`
- * unless they are an array (arktype's is an array subclass) of issues.
+ * One Standard Schema issue, its path under `payload`.
+ *
+ * @throws {TypeError} Unless it has a string `message` and, if any, a `path`
+ * that is an array of keys or of objects holding one.
  */
-function readIssues(found: unknown): EventIssue[] | undefined {
-  if (!Array.isArray(found)) return undefined;
-  const issues: EventIssue[] = [];
-  for (let index = 0, count = found.length; index < count; index++) {
-    const { message, path = [] } = found[index];
-    if (typeof message != "string" || !Array.isArray(path)) return undefined;
-    const keys: PropertyKey[] = [];
-    for (let at = 0, length = path.length; at < length; at++) {
-      const segment = path[at];
-      const key = typeof segment == "object" && segment ? segment.key : segment;
-      if (!isKey(key)) return undefined;
-      keys.push(key);
-    }
-    issues.push({ path: formatPath("payload", keys), message });
-  }
-  return issues;
-}
-
-function isKey(key: unknown): key is PropertyKey {
-  return typeof key == "string" || typeof key == "number" ||
-    typeof key == "symbol";
+function readIssue(found: unknown): EventIssue {
+  const { message, path = [] } = found as Record<string, unknown>;
+  const keys = Array.isArray(path)
+    ? Array.from(path, (segment) => segment?.key ?? segment)
+    : [null];
+  if (
+    typeof message != "string" ||
+    !keys.every((key) => ["string", "number", "symbol"].includes(typeof key))
+  ) throw new TypeError("not a Standard Schema issue");
+  return { path: formatPath("payload", keys), message };
 }

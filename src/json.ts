@@ -264,6 +264,11 @@ function walk(
     // The opening bracket, and for each item a comma or the closing one.
     let entries = 0;
     spend(1);
+    for (const symbol of Object.getOwnPropertySymbols(item)) {
+      if ({}.propertyIsEnumerable.call(item, symbol)) {
+        fail("string keys", String(symbol));
+      }
+    }
     // deno-lint-ignore no-explicit-any
     const copied: any = array ? [] : {};
     if (array) {
@@ -282,11 +287,6 @@ function walk(
       }
       checkArray(item as unknown[], length, fail);
     } else {
-      for (const symbol of Object.getOwnPropertySymbols(item)) {
-        if ({}.propertyIsEnumerable.call(item, symbol)) {
-          fail("string keys", String(symbol));
-        }
-      }
       for (const key of Object.keys(item)) {
         keys.push(key);
         if (key == "__proto__") {
@@ -323,9 +323,9 @@ function walk(
 }
 
 /**
- * Refuses an array, just copied up to `length`, whose length changed, that
- * has holes, or that has enumerable properties other than its items (as
- * JSON.stringify would drop them). A plain array is told by one count.
+ * Refuses an array, just copied up to `length`, whose length changed, or
+ * whose enumerable keys are not exactly its indices: holes, or properties
+ * JSON.stringify would drop.
  */
 function checkArray(
   array: unknown[],
@@ -333,27 +333,20 @@ function checkArray(
   fail: (expected: string, got: string) => never,
 ): void {
   if (array.length !== length) {
-    fail(
-      "an array that keeps its length while it is copied",
-      "one that changed",
-    );
+    fail("an array that keeps its length while it is copied", "a new length");
   }
-  // Its indices, in order, then other keys: a plain array is told by a count
-  // and the last index.
+  // Its indices, in order, then its other keys.
   const names = Object.keys(array);
   if (
-    names.length == length &&
-    (!length || names[length - 1] === String(length - 1)) &&
-    !Object.getOwnPropertySymbols(array).length
-  ) return;
-  const own = Reflect.ownKeys(array);
-  let items = 0;
-  for (const key of own) {
-    if (typeof key == "string" && /^(0|[1-9]\d*)$/.test(key) && +key < length) {
-      items++;
-    } else if (key != "length" && {}.propertyIsEnumerable.call(array, key)) {
-      fail("an array without other properties", "the property " + String(key));
-    }
+    names.length != length ||
+    length && names[length - 1] !== String(length - 1)
+  ) {
+    const other = names.find((name) =>
+      !(String(+name >>> 0) === name && +name < length) // not an index
+    );
+    fail(
+      "an array without holes or other properties",
+      other === undefined ? "holes" : "the property " + other,
+    );
   }
-  if (items < length) fail("an array without holes", "one with holes");
 }

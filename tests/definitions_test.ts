@@ -157,7 +157,7 @@ describe("parseEvent with options.definitions", () => {
         parseEvent(JSON.stringify(paid), {
           definitions: [OrderPlaced, OrderPaid, again],
         }),
-      'parseEvent: options.definitions[2]: expected a type no other definition has, got "order.paid" again',
+      'parseEvent: options.definitions: expected event definitions of different types, got "order.paid" twice',
     );
   });
 
@@ -168,7 +168,7 @@ describe("parseEvent with options.definitions", () => {
           definition: OrderPaid,
           definitions: [OrderPaid],
         }),
-      "parseEvent: options: expected definition or definitions, got both",
+      "parseEvent: expected options.definition or options.definitions, got both",
     );
   });
 
@@ -178,15 +178,15 @@ describe("parseEvent with options.definitions", () => {
       parseEvent(json, value as { definitions: [] });
     assertTypeError(
       () => loose({ definitions: OrderPaid }),
-      "parseEvent: options.definitions: expected an array of event definitions, got an object",
+      "parseEvent: options.definitions: expected event definitions of different types, got an object",
     );
     assertTypeError(
       () => loose({ definitions: [OrderPaid, null] }),
-      "parseEvent: options.definitions[1]: expected an event definition, got null",
+      "parseEvent: options.definitions: expected event definitions of different types, got null",
     );
     assertTypeError(
       () => loose({ definitions: [{ type: "order.paid" }] }),
-      "parseEvent: options.definitions[0]: expected an event definition, got an object",
+      "parseEvent: options.definitions: expected event definitions of different types, got an object",
     );
     assertTypeError(
       () => parseEvent(json, { definition: "order.paid" as never }),
@@ -200,7 +200,7 @@ describe("parseEvent with options.definitions", () => {
         parseEvent("not json", {
           definitions: [OrderPaid, OrderPaid],
         }),
-      'parseEvent: options.definitions[1]: expected a type no other definition has, got "order.paid" again',
+      'parseEvent: options.definitions: expected event definitions of different types, got "order.paid" twice',
     );
   });
 });
@@ -247,7 +247,7 @@ describe("fromCloudEvent with options.definitions", () => {
         fromCloudEvent(toCloudEvent(paid, { source }), {
           definitions: [OrderPaid, OrderPaid],
         }),
-      'fromCloudEvent: options.definitions[1]: expected a type no other definition has, got "order.paid" again',
+      'fromCloudEvent: options.definitions: expected event definitions of different types, got "order.paid" twice',
     );
   });
 });
