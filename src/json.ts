@@ -270,17 +270,18 @@ function walk(
       }
     }
     // deno-lint-ignore no-explicit-any
-    const copied: any = array ? [] : {};
+    let copied: any = {};
     if (array) {
       // Read once: an array that changes while it is copied is refused
       // below, and one too long for the characters left (each item takes
       // at least two) is refused before any is read.
       const length = (item as unknown[]).length;
       if (!(length * 2 <= maxChars - chars)) overLimit();
+      copied = new Array(length);
       for (; entries < length; entries++) {
         keys.push(entries);
         levels = 0;
-        copied.push(copy((item as unknown[])[entries]));
+        copied[entries] = copy((item as unknown[])[entries]);
         if (levels > deepest) deepest = levels;
         spend(1);
         keys.pop();

@@ -339,6 +339,20 @@ describe("#11.5 an array that grows while it is copied is refused, at once", () 
     );
   });
 
+  it("refuses a Proxy array whose length is not an array length", () => {
+    for (const length of [-1, 1.5, NaN, "3", Symbol("length"), 2 ** 32]) {
+      const list = new Proxy([] as unknown[], {
+        get: (target, key) =>
+          key === "length" ? length : Reflect.get(target, key),
+      });
+      assert.throws(
+        () => createEvent("a", { list } as JsonObject),
+        InvalidEventError,
+        String(length),
+      );
+    }
+  });
+
   it("refuses a length the characters left cannot hold before reading any item", () => {
     let reads = 0;
     const list = new Proxy([] as unknown[], {
