@@ -94,7 +94,7 @@ export interface ToCloudEventOptions {
  * @param event The event.
  * @param options The `source` of the CloudEvent.
  * @returns A new plain object; its `data` is the event's frozen payload.
- * @throws {InvalidEventError} When `event` is not an event, `source` is not a non-empty string without whitespace, or a metadata key is not a CloudEvents attribute name (`a` to `z` and `0` to `9`, not one of the attributes above) or its value is not a string without control characters, a boolean or a 32-bit integer.
+ * @throws {InvalidEventError} When `event` is not an event, `source` is not a non-empty string without whitespace, or a metadata key is not a CloudEvents attribute name (`a` to `z` and `0` to `9`, not one of the attributes above) or its value is not a string without control characters, a boolean or a 32-bit integer; or when the options cannot be read.
  *
  * @example Round trip through JSON
  * ```ts
@@ -173,7 +173,8 @@ export function toCloudEvent<TType extends string, TPayload extends JsonObject>(
  * @param input A JSON string, or a value such as `JSON.parse` returns.
  * @param options A definition to match, and the depth and length limits, as for {@linkcode parseEvent}.
  * @returns The validated, frozen event.
- * @throws {InvalidEventError} When `input` is not JSON or not an object, `specversion` is not `"1.0"`, `source` is not a non-empty string without whitespace, `datacontenttype` is not a JSON media type (subtype `json` or ending in `+json`), an attribute is not an extension attribute (`data_base64`, with binary data, is not supported), or the event is not valid (as for {@linkcode parseEvent}).
+ * @throws {InvalidEventError} When `input` is not JSON or not an object, `specversion` is not `"1.0"`, `source` is not a non-empty string without whitespace, `datacontenttype` is not a JSON media type (subtype `json` or ending in `+json`), an attribute is not an extension attribute (`data_base64`, with binary data, is not supported), or the event is not valid, or the options are not (as for {@linkcode parseEvent}).
+ * @throws {TypeError} As {@linkcode parseEvent} does, for `definitions`.
  *
  * @example Reading a CloudEvent
  * ```ts

@@ -37,8 +37,9 @@ export interface ParseEventOptions<
    */
   maxDepth?: number;
   /**
-   * The longest input read, in characters: the JSON string's length, or, for
-   * an already parsed value, the length of its strings and keys.
+   * The longest input read, in characters: the JSON string's length, and,
+   * for the payload and the metadata each, the JSON text `JSON.stringify`
+   * would write for them (escapes included). Never more than 268,369,920.
    *
    * @default {1048576}
    */
@@ -75,9 +76,10 @@ EventDefinition<infer TType, infer TPayload, any> ? DomainEvent<TType, TPayload>
  *
  * @typeParam TDefinition The definition the event must match, if any.
  * @param input A JSON string, or a value such as `JSON.parse` returns.
- * @param options A definition to match, and the depth and length limits.
+ * @param options A definition to match (or a list to pick one from by type), and the depth and length limits.
  * @returns The validated, frozen event.
- * @throws {InvalidEventError} When the input is not a valid event, naming each problem's path.
+ * @throws {InvalidEventError} When the input is not a valid event, naming each problem's path; or when the options are not an object, cannot be read, or give a limit that is not a number.
+ * @throws {TypeError} When `definitions` is not an array of definitions of different types, or is given together with `definition`.
  *
  * @example Round-trip through JSON
  * ```ts
@@ -104,6 +106,22 @@ EventDefinition<infer TType, infer TPayload, any> ? DomainEvent<TType, TPayload>
  *
  * const wrong = json.replace('"ada@example.com"', "42");
  * assert.throws(() => parseEvent(wrong, { definition: InviteCreated }), InvalidEventError);
+ * ```
+ *
+ * @example Picking the definition by type
+ * ```ts
+ * import { createEvent, defineEvent, InvalidEventError, parseEvent } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const OrderPlaced = defineEvent("order.placed").withPayload<{ orderId: string }>();
+ * const OrderPaid = defineEvent("order.paid").withPayload<{ amount: number }>();
+ * const definitions = [OrderPlaced, OrderPaid];
+ *
+ * const event = parseEvent(JSON.stringify(OrderPaid.create({ amount: 12 })), { definitions });
+ * if (event.eventType === "order.paid") assert.equal(event.payload.amount, 12);
+ *
+ * const other = JSON.stringify(createEvent("order.cancelled"));
+ * assert.throws(() => parseEvent(other, { definitions }), InvalidEventError);
  * ```
  */
 export function parseEvent<
