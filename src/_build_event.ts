@@ -30,15 +30,15 @@ export function buildEvent(
   let causationId: string | null = null;
   let metadata = EMPTY_OBJECT;
   if (options !== undefined) {
-    let causedBy, given, caused, id, at, data;
+    let causedBy, correlation, causation, id, at, data;
     try {
       if (!isRecord(options)) {
         throw invalid("options", "an object", describeValue(options));
       }
       ({
         causedBy,
-        correlationId: given,
-        causationId: caused,
+        correlationId: correlation,
+        causationId: causation,
         eventId: id,
         occurredAt: at,
         metadata: data,
@@ -47,19 +47,16 @@ export function buildEvent(
       throw unreadable(error, "options");
     }
     const issues: EventIssue[] = [];
-    if (given !== undefined) {
-      check(
-        "correlationId",
-        correlationId = given,
-        issues,
-        "options.correlationId",
-      );
+    if (correlation !== undefined) {
+      correlationId = correlation;
+      check("correlationId", correlation, issues, "options.correlationId");
     }
-    if (caused !== undefined) {
-      check("causationId", causationId = caused, issues, "options.causationId");
+    if (causation !== undefined) {
+      causationId = causation;
+      check("causationId", causation, issues, "options.causationId");
     }
     if (causedBy !== undefined) {
-      const problems = given !== undefined || caused !== undefined
+      const problems = correlation !== undefined || causation !== undefined
         ? [issue("", "causedBy or correlationId/causationId", "both")]
         : envelopeIssues(causedBy);
       for (const { path, message } of problems) {

@@ -173,8 +173,9 @@ export interface SchemalessEventDefinition<TType extends string>
  * assert.equal(describe(OrderPlaced.create({ orderId: "o-1" })), "order.placed o-1");
  * ```
  */
-export type EventOf<TDefinition> = TDefinition extends // deno-lint-ignore no-explicit-any
-EventDefinition<infer TType, infer TPayload, any> ? DomainEvent<TType, TPayload>
+export type EventOf<TDefinition> = TDefinition extends
+  EventDefinition<infer TType, infer TPayload, never>
+  ? DomainEvent<TType, TPayload>
   : never;
 
 /**

@@ -299,6 +299,9 @@ describe("create takes the schema's input type", () => {
     const event = Priced.create({ orderId: "o-1" });
     expectType<Equal<typeof event, DomainEvent<"order.priced", Output>>>();
     expectType<Equal<typeof event.payload.currency, string>>();
+    expectType<
+      Equal<EventOf<typeof Priced>, DomainEvent<"order.priced", Output>>
+    >();
     assert.deepEqual(event.payload, { orderId: "o-1", currency: "EUR" });
     // @ts-expect-error: orderId is required by the input type too
     assert.throws(() => Priced.create({ currency: "USD" }), InvalidEventError);
