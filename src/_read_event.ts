@@ -119,12 +119,11 @@ export function readEvent(input: unknown, options: ReadOptions): DomainEvent {
   const definition = definitions.get(event.eventType);
   if (!definition) {
     const types = [...definitions.keys()].map((type) => `"${type}"`);
+    const listed = types.slice(0, 10).join(", ");
     throw invalid(
       "eventType",
-      types.length == 1
-        ? types[0]!
-        : "one of " + (types.slice(0, 10).join(", ") || "no types") +
-          (types.length > 10 ? ` and ${types.length - 10} more` : ""),
+      types.length == 1 ? listed : "one of " + (listed || "no types") +
+        (types.length > 10 ? ` and ${types.length - 10} more` : ""),
       describeValue(event.eventType),
     );
   }
