@@ -6,12 +6,10 @@ import {
   formatPath,
   invalid,
   readJson,
+  unreadable,
 } from "./json.ts";
-import {
-  type ParsedEvent,
-  parseEvent,
-  type ParseEventOptions,
-} from "./parse_event.ts";
+import { readEvent, readOptions } from "./_read_event.ts";
+import type { ParsedEvent, ParseEventOptions } from "./parse_event.ts";
 import type { DeepReadonly, DomainEvent, JsonObject } from "./types.ts";
 
 /**
@@ -96,7 +94,7 @@ export interface ToCloudEventOptions {
  * @param event The event.
  * @param options The `source` of the CloudEvent.
  * @returns A new plain object; its `data` is the event's frozen payload.
- * @throws {InvalidEventError} When `event` is not an event, `source` is not a non-empty string without whitespace, or a metadata key is not a CloudEvents attribute name (`a` to `z` and `0` to `9`, not one of the attributes above) or its value is not a string without control characters, a boolean or a 32-bit integer.
+ * @throws {InvalidEventError} When `event` is not an event, `source` is not a non-empty string without whitespace, or a metadata key is not a CloudEvents attribute name (`a` to `z` and `0` to `9`, not one of the attributes above) or its value is not a string without control characters, a boolean or a 32-bit integer; or when the options cannot be read.
  *
  * @example Round trip through JSON
  * ```ts
@@ -129,7 +127,12 @@ export function toCloudEvent<TType extends string, TPayload extends JsonObject>(
   options: ToCloudEventOptions,
 ): CloudEvent<TType, TPayload> {
   assertDomainEvent(event);
-  const source = options?.source;
+  let source: unknown;
+  try {
+    source = options?.source;
+  } catch (error) {
+    throw unreadable(error, "options");
+  }
   checkSource(source);
   const cloudEvent: Record<string, unknown> = {
     specversion: "1.0",
@@ -170,7 +173,8 @@ export function toCloudEvent<TType extends string, TPayload extends JsonObject>(
  * @param input A JSON string, or a value such as `JSON.parse` returns.
  * @param options A definition to match, and the depth and length limits, as for {@linkcode parseEvent}.
  * @returns The validated, frozen event.
- * @throws {InvalidEventError} When `input` is not JSON or not an object, `specversion` is not `"1.0"`, `source` is not a non-empty string without whitespace, `datacontenttype` is not a JSON media type (subtype `json` or ending in `+json`), an attribute is not an extension attribute (`data_base64`, with binary data, is not supported), or the event is not valid (as for {@linkcode parseEvent}).
+ * @throws {InvalidEventError} When `input` is not JSON or not an object, `specversion` is not `"1.0"`, `source` is not a non-empty string without whitespace, `datacontenttype` is not a JSON media type (subtype `json` or ending in `+json`), an attribute is not an extension attribute (`data_base64`, with binary data, is not supported), or the event is not valid, or the options are not (as for {@linkcode parseEvent}).
+ * @throws {TypeError} As {@linkcode parseEvent} does, for `definitions`.
  *
  * @example Reading a CloudEvent
  * ```ts
@@ -195,12 +199,12 @@ export function toCloudEvent<TType extends string, TPayload extends JsonObject>(
  */
 export function fromCloudEvent<
   // deno-lint-ignore no-explicit-any
-  TDefinition extends EventDefinition<string, any> | undefined = undefined,
+  TDefinition extends EventDefinition<string, any, any> | undefined = undefined,
 >(
   input: unknown,
   options: ParseEventOptions<TDefinition> = {},
 ): ParsedEvent<TDefinition> {
-  const { maxLength = 2 ** 20 } = options;
+  const read = readOptions(options, "fromCloudEvent");
   const {
     specversion,
     source,
@@ -213,11 +217,11 @@ export function fromCloudEvent<
     data = {},
     ...extensions
   } = copyJsonObject(
-    readJson(input, maxLength),
+    readJson(input, read.maxLength),
     "",
     // The CloudEvent wraps the payload: one level more than parseEvent's.
-    (options.maxDepth ?? 64) + 1,
-    maxLength,
+    (read.maxDepth ?? 64) + 1,
+    read.maxLength,
   );
   ensure(specversion === "1.0", "specversion", '"1.0"', specversion);
   checkSource(source);
@@ -231,7 +235,7 @@ export function fromCloudEvent<
   );
   const metadata: JsonObject = {};
   copyAttributes(extensions, metadata, "");
-  return parseEvent({
+  return readEvent({
     eventId: id,
     eventType: type,
     occurredAt: time,
@@ -239,7 +243,7 @@ export function fromCloudEvent<
     causationId: causationid,
     payload: data,
     metadata,
-  }, options);
+  }, read) as ParsedEvent<TDefinition>;
 }
 
 /** Throws the InvalidEventError for one problem unless `ok`. */

@@ -1,12 +1,20 @@
+import { buildEvent } from "./_build_event.ts";
 import { addDefinition } from "./_definition_check.ts";
 import { check, envelopeIssues, seal } from "./envelope.ts";
-import { InvalidEventError } from "./errors.ts";
-import { createEvent } from "./event.ts";
-import { describeError, describeValue, formatPath, invalid } from "./json.ts";
+import { type EventIssue, InvalidEventError } from "./errors.ts";
+import {
+  copyJsonObject,
+  describeError,
+  describeValue,
+  EMPTY_OBJECT,
+  formatPath,
+  invalid,
+  issue,
+  unreadable,
+} from "./json.ts";
 import type {
   StandardSchemaV1,
   StandardSchemaV1Props,
-  StandardSchemaV1Result,
 } from "./standard_schema.ts";
 import type { CreateEventOptions, DomainEvent, JsonObject } from "./types.ts";
 
@@ -31,7 +39,8 @@ export type PayloadGuard<TPayload extends JsonObject> = (
  * What validates a payload: a {@linkcode PayloadGuard} or any synchronous
  * Standard Schema v1 (zod, valibot, arktype, ...).
  *
- * @typeParam TPayload The payload's shape.
+ * @typeParam TPayload The payload's shape: the schema's output.
+ * @typeParam TInput What the schema accepts (fields with defaults may be left out).
  *
  * @example A guard as a schema
  * ```ts
@@ -41,14 +50,15 @@ export type PayloadGuard<TPayload extends JsonObject> = (
  *   typeof (value as { seats?: unknown }).seats === "number";
  * ```
  */
-export type PayloadSchema<TPayload extends JsonObject> =
+export type PayloadSchema<TPayload extends JsonObject, TInput = TPayload> =
   | PayloadGuard<TPayload>
-  | StandardSchemaV1<unknown, TPayload>;
+  | StandardSchemaV1<TInput, TPayload>;
 
 /**
  * Options for {@linkcode defineEvent}.
  *
- * @typeParam TPayload The payload's shape.
+ * @typeParam TPayload The payload's shape: the schema's output.
+ * @typeParam TInput What the schema accepts.
  *
  * @example With a guard
  * ```ts
@@ -60,16 +70,20 @@ export type PayloadSchema<TPayload extends JsonObject> =
  * const SeatsChanged = defineEvent("seats.changed", options);
  * ```
  */
-export interface DefineEventOptions<TPayload extends JsonObject> {
+export interface DefineEventOptions<
+  TPayload extends JsonObject,
+  TInput = TPayload,
+> {
   /**
-   * Validates the payload at `create`, `is` and `parseEvent`. Its output
-   * becomes the payload, and a stored event is validated again when it is
-   * read back, so the schema must accept its own output: defaults are fine,
-   * a transform that changes a value's type is not.
+   * Validates the payload at `create`, `is` and `parseEvent`. It is given a
+   * frozen copy of the payload, and its output becomes the payload; a stored
+   * event is validated again when it is read back, so the schema must accept
+   * its own output: defaults are fine, a transform that changes a value's
+   * type is not, nor one that changes its input in place.
    *
    * @default {no validation}
    */
-  schema?: PayloadSchema<TPayload>;
+  schema?: PayloadSchema<TPayload, TInput>;
 }
 
 /**
@@ -78,7 +92,9 @@ export interface DefineEventOptions<TPayload extends JsonObject> {
  * around on their own.
  *
  * @typeParam TType The event type, a string literal.
- * @typeParam TPayload The payload's shape.
+ * @typeParam TPayload The payload's shape: what events carry.
+ * @typeParam TInput What `create` takes: the schema's input type (where
+ *   fields with defaults may be left out), or the payload's shape.
  *
  * @example Usage
  * ```ts
@@ -94,6 +110,7 @@ export interface DefineEventOptions<TPayload extends JsonObject> {
 export interface EventDefinition<
   TType extends string,
   TPayload extends JsonObject,
+  TInput = TPayload,
 > {
   /** The event type, as a literal type. */
   readonly type: TType;
@@ -104,7 +121,7 @@ export interface EventDefinition<
    * @throws {InvalidEventError} When the schema refuses the payload, or as {@linkcode createEvent} does.
    */
   readonly create: (
-    payload: TPayload,
+    payload: TInput,
     options?: CreateEventOptions,
   ) => DomainEvent<TType, TPayload>;
   /** Tells whether `value` is an event of this type whose payload the schema accepts. */
@@ -112,14 +129,90 @@ export interface EventDefinition<
 }
 
 /**
+ * A definition without a schema, as `defineEvent(type)` returns it: its
+ * payload is any JSON object until {@linkcode SchemalessEventDefinition.withPayload}
+ * names its type.
+ *
+ * @typeParam TType The event type, a string literal.
+ *
+ * @example Naming the payload type
+ * ```ts
+ * import { defineEvent, type EventOf } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const OrderPlaced = defineEvent("order.placed").withPayload<{ orderId: string }>();
+ * const event: EventOf<typeof OrderPlaced> = OrderPlaced.create({ orderId: "o-1" });
+ * assert.equal(event.payload.orderId, "o-1");
+ * ```
+ */
+export interface SchemalessEventDefinition<TType extends string>
+  extends EventDefinition<TType, JsonObject> {
+  /**
+   * This same definition, typed with `TPayload`: nothing is checked at run
+   * time but that the payload is JSON.
+   */
+  readonly withPayload: <
+    TPayload extends JsonObject,
+  >() => EventDefinition<TType, TPayload>;
+}
+
+/**
+ * The event type a definition creates: `EventOf<typeof OrderPlaced>` is
+ * `DomainEvent<"order.placed", { orderId: string }>`.
+ *
+ * @typeParam TDefinition The definition (`typeof` it).
+ *
+ * @example Typing a function that takes the event
+ * ```ts
+ * import { defineEvent, type EventOf } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const OrderPlaced = defineEvent("order.placed").withPayload<{ orderId: string }>();
+ * function describe(event: EventOf<typeof OrderPlaced>): string {
+ *   return `${event.eventType} ${event.payload.orderId}`;
+ * }
+ * assert.equal(describe(OrderPlaced.create({ orderId: "o-1" })), "order.placed o-1");
+ * ```
+ */
+export type EventOf<TDefinition> = TDefinition extends
+  EventDefinition<infer TType, infer TPayload, never>
+  ? DomainEvent<TType, TPayload>
+  : never;
+
+/**
+ * Defines an event type without a schema: name its payload type with
+ * `.withPayload<P>()`, or leave it any JSON object.
+ *
+ * @typeParam TType The event type, kept as a string literal.
+ * @param type The event type, e.g. `"order.placed"`.
+ * @returns The frozen definition, with `withPayload`.
+ * @throws {InvalidEventError} When the type is not valid.
+ *
+ * @example The type named once
+ * ```ts
+ * import { defineEvent } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const OrderPlaced = defineEvent("order.placed").withPayload<{ orderId: string }>();
+ * assert.equal(OrderPlaced.create({ orderId: "o-1" }).payload.orderId, "o-1");
+ * ```
+ */
+export function defineEvent<TType extends string>(
+  type: TType,
+): SchemalessEventDefinition<TType>;
+/**
  * Defines an event type once, with its payload type and an optional schema,
  * so that creating, guarding, parsing and handling it are typed end to end.
  *
- * Without a schema, give the payload type as the second type argument; with
- * one, it is inferred from the schema.
+ * With a schema, the payload type is inferred from it: events carry the
+ * schema's output type and `create` takes its input type (so fields with
+ * defaults may be left out; a schema whose input type is `unknown` takes
+ * the output type). Without one, give the payload type as the
+ * second type argument, or use `defineEvent(type).withPayload<P>()`.
  *
  * @typeParam TType The event type, kept as a string literal.
- * @typeParam TPayload The payload's shape.
+ * @typeParam TPayload The payload's shape: the schema's output.
+ * @typeParam TInput What `create` takes: the schema's input.
  * @param type The event type, e.g. `"invite.created"`.
  * @param options The payload schema: a type guard or any Standard Schema v1.
  * @returns The frozen definition.
@@ -154,40 +247,95 @@ export interface EventDefinition<
 export function defineEvent<
   TType extends string,
   TPayload extends JsonObject = JsonObject,
+  TInput = TPayload,
 >(
   type: TType,
-  options?: DefineEventOptions<TPayload>,
-): EventDefinition<TType, TPayload> {
+  options?: DefineEventOptions<TPayload, TInput>,
+): EventDefinition<TType, TPayload, unknown extends TInput ? TPayload : TInput>;
+export function defineEvent(
+  type: string,
+  options?: DefineEventOptions<JsonObject, unknown>,
+): SchemalessEventDefinition<string> {
   check("eventType", type, undefined, "type");
-  const schema = options?.schema;
-  // A type guard works as a Standard Schema whose output is its input. Some
-  // Standard Schemas (arktype's) are callable too: `~standard` comes first.
-  const standard:
-    | Pick<StandardSchemaV1Props<unknown, TPayload>, "version" | "validate">
-    | undefined = typeof schema == "function" && !("~standard" in schema)
-      ? {
-        version: 1,
-        validate: (payload: unknown) =>
-          schema(payload) ? { value: payload as TPayload } : { issues: [] },
+  const name = `the "${type}" schema`;
+  const validate = readSchema(options, name);
+  /** The payload copied, checked by the schema, and its output copied. */
+  const accept = (payload: unknown): JsonObject => {
+    const copy = payload === undefined
+      ? EMPTY_OBJECT
+      : copyJsonObject(payload, "payload");
+    if (!validate) return copy;
+    const output = readResult(validate(copy), name, copy);
+    return output === copy ? copy : copyJsonObject(output, "payload");
+  };
+  const definition: SchemalessEventDefinition<string> = Object.freeze({
+    type,
+    create: (payload: unknown, createOptions?: CreateEventOptions) =>
+      seal(buildEvent(type, accept(payload), createOptions), definition),
+    is: (value: unknown): value is DomainEvent => {
+      // Never throws: a hostile value or a throwing schema is just "no".
+      try {
+        if (
+          envelopeIssues(value).length ||
+          (value as DomainEvent).eventType !== type
+        ) return false;
+        const payload = (value as DomainEvent).payload;
+        if (validate) readResult(validate(payload), name, payload);
+        return true;
+      } catch {
+        return false;
       }
-      // deno-lint-ignore no-explicit-any
-      : (schema as any)?.["~standard"];
-  if (
-    schema !== undefined &&
-    (standard?.version !== 1 || typeof standard.validate != "function")
-  ) {
+    },
+    // Types only: the same definition.
+    withPayload: <TPayload extends JsonObject>() =>
+      definition as unknown as EventDefinition<string, TPayload>,
+  });
+  // How the dispatcher checks an event this definition did not make.
+  addDefinition(definition, (payload) => {
+    if (validate) readResult(validate(payload as JsonObject), name, payload);
+  });
+  return definition;
+}
+
+/**
+ * The schema of `options` as one function, read once: a type guard works as
+ * a Standard Schema whose output is its input. Some Standard Schemas
+ * (arktype's) are callable too: `~standard` comes first. The function's
+ * throw is an InvalidEventError; its result is returned as it is.
+ */
+function readSchema(
+  options: DefineEventOptions<JsonObject, unknown> | undefined,
+  name: string,
+): ((payload: JsonObject) => unknown) | undefined {
+  let schema;
+  let standard: StandardSchemaV1Props | undefined;
+  let validate;
+  try {
+    schema = options?.schema;
+    if (typeof schema == "function" && !("~standard" in schema)) {
+      const guard = schema;
+      validate = (payload: unknown) =>
+        guard(payload) ? { value: payload } : { issues: [] };
+    } else if (schema !== undefined) {
+      standard = (schema as StandardSchemaV1)?.["~standard"];
+      validate = standard?.validate;
+      if (standard?.version !== 1) validate = undefined;
+    }
+  } catch (error) {
+    throw unreadable(error, "options.schema");
+  }
+  if (schema === undefined) return undefined;
+  if (typeof validate != "function") {
     throw invalid(
       "options.schema",
       "a type guard or a Standard Schema v1",
       describeValue(schema),
     );
   }
-  const name = `the "${type}" schema`;
-  const validate = (payload: unknown): TPayload => {
-    if (!standard) return payload as TPayload;
-    let result;
+  const run = validate;
+  return (payload) => {
     try {
-      result = standard.validate(payload);
+      return run.call(standard, payload);
     } catch (error) {
       throw invalid(
         "payload",
@@ -196,52 +344,58 @@ export function defineEvent<
         { cause: error },
       );
     }
-    if (typeof (result as PromiseLike<unknown> | null)?.then == "function") {
+  };
+}
+
+/**
+ * The value a Standard Schema's `result` holds.
+ *
+ * @throws {InvalidEventError} With the schema's issues; or, when `result` is
+ * a Promise or not a Standard Schema result (reading it included), one that
+ * says so.
+ */
+function readResult(result: unknown, name: string, payload: unknown): unknown {
+  const malformed = (got: string, cause?: unknown) =>
+    invalid("payload", name + " to return a result", got, { cause });
+  if (typeof result != "object" || !result) {
+    throw malformed(describeValue(result));
+  }
+  let issues: EventIssue[] | undefined;
+  try {
+    const { then, issues: found } = result as Record<string, unknown>;
+    if (typeof then == "function") {
       // Refused, so its rejection is nobody's to handle.
       Promise.resolve(result).catch(() => {});
-      throw invalid(
-        "payload",
-        name + " to validate synchronously",
-        "a Promise",
-      );
+      issues = [
+        issue("payload", name + " to validate synchronously", "a Promise"),
+      ];
+    } else if (Array.isArray(found)) issues = Array.from(found, readIssue);
+    else if (found === undefined && "value" in result) {
+      return (result as { value: unknown }).value;
     }
-    // Any object: arktype's failure result is an array (of its issues).
-    if (typeof result != "object" || !result) {
-      throw invalid(
-        "payload",
-        name + " to return a result",
-        describeValue(result),
-      );
-    }
-    const { issues } = result as StandardSchemaV1Result<TPayload>;
-    if (!issues) return (result as { value: TPayload }).value;
-    throw issues.length
-      ? new InvalidEventError(
-        issues.map((issue) => ({
-          path: formatPath("payload", issue.path ?? []),
-          message: issue.message,
-        })),
-      )
-      : invalid("payload", `a payload ${name} accepts`, describeValue(payload));
-  };
-  const definition: EventDefinition<TType, TPayload> = Object.freeze({
-    type,
-    create: (payload: TPayload, createOptions?: CreateEventOptions) =>
-      seal(createEvent(type, validate(payload), createOptions), definition),
-    is: (value: unknown): value is DomainEvent<TType, TPayload> => {
-      // Never throws: a hostile value or a throwing schema is just "no".
-      try {
-        if (
-          envelopeIssues(value).length ||
-          (value as DomainEvent).eventType !== type
-        ) return false;
-        validate((value as DomainEvent).payload);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-  });
-  addDefinition(definition, validate);
-  return definition;
+  } catch (error) {
+    throw malformed("an invalid result", error);
+  }
+  if (!issues) throw malformed("an invalid result");
+  throw issues.length
+    ? new InvalidEventError(issues)
+    : invalid("payload", `a payload ${name} accepts`, describeValue(payload));
+}
+
+/**
+ * One Standard Schema issue, its path under `payload`.
+ *
+ * @throws {TypeError} Unless it has a string `message` and, if any, a `path`
+ * that is an array of keys or of objects holding one.
+ */
+function readIssue(found: unknown): EventIssue {
+  const { message, path = [] } = found as Record<string, unknown>;
+  const keys = Array.isArray(path)
+    ? Array.from(path, (segment) => segment?.key ?? segment)
+    : [null];
+  if (
+    typeof message != "string" ||
+    !keys.every((key) => ["string", "number", "symbol"].includes(typeof key))
+  ) throw new TypeError("not a Standard Schema issue");
+  return { path: formatPath("payload", keys), message };
 }

@@ -1,15 +1,6 @@
-import { ambientContext } from "./_ambient.ts";
-import { currentTimestamp } from "./clock.ts";
-import { check, envelopeIssues, seal } from "./envelope.ts";
-import { type EventIssue, InvalidEventError } from "./errors.ts";
-import {
-  copyJsonObject,
-  describeValue,
-  EMPTY_OBJECT,
-  invalid,
-  isRecord,
-  issue,
-} from "./json.ts";
+import { buildEvent } from "./_build_event.ts";
+import { check } from "./envelope.ts";
+import { copyJsonObject, EMPTY_OBJECT } from "./json.ts";
 import type { CreateEventOptions, DomainEvent, JsonObject } from "./types.ts";
 
 /**
@@ -50,68 +41,9 @@ export function createEvent<
   options?: CreateEventOptions,
 ): DomainEvent<TType, TPayload> {
   check("eventType", eventType);
-  const frozenPayload = payload === undefined
-    ? EMPTY_OBJECT
-    : copyJsonObject(payload, "payload");
-  let eventId: string | undefined;
-  let occurredAt: string | undefined;
-  // Inside withEventContext (the ./context entry), its correlation id and
-  // metadata stand in for options not given.
-  const ambient = ambientContext?.();
-  let correlationId: string | null = ambient?.correlationId ?? null;
-  let causationId: string | null = null;
-  let metadata = (ambient?.metadata ?? EMPTY_OBJECT) as JsonObject;
-  if (options !== undefined) {
-    if (!isRecord(options)) {
-      throw invalid("options", "an object", describeValue(options));
-    }
-    const issues: EventIssue[] = [];
-    const { causedBy, eventId: id, occurredAt: at, metadata: data } = options;
-    const { correlationId: correlation, causationId: causation } = options;
-    if (correlation !== undefined) correlationId = correlation;
-    causationId = causation ?? null;
-    // Checked as given: ids taken from a valid causedBy are valid already.
-    check("correlationId", correlationId, issues, "options.correlationId");
-    check("causationId", causationId, issues, "options.causationId");
-    if (causedBy !== undefined) {
-      const problems = options.correlationId !== undefined ||
-          options.causationId !== undefined
-        ? [issue("", "causedBy or correlationId/causationId", "both")]
-        : envelopeIssues(causedBy);
-      for (const { path, message } of problems) {
-        issues.push({
-          path: "options.causedBy" + (path && "." + path),
-          message,
-        });
-      }
-      if (!problems.length) {
-        correlationId = causedBy.correlationId ?? causedBy.eventId;
-        causationId = causedBy.eventId;
-      }
-    }
-    if (id !== undefined) check("eventId", id, issues, "options.eventId");
-    if (at instanceof Date) {
-      if (+at === +at) occurredAt = at.toISOString(); // not an Invalid Date (NaN)
-      else {
-        issues.push(
-          issue("options.occurredAt", "a valid Date", "an Invalid Date"),
-        );
-      }
-    } else if (at !== undefined) {
-      check("occurredAt", at, issues, "options.occurredAt");
-      occurredAt = at;
-    }
-    if (issues.length) throw new InvalidEventError(issues);
-    eventId = id?.toLowerCase();
-    if (data !== undefined) metadata = copyJsonObject(data, "metadata");
-  }
-  return seal({
-    eventId: eventId ?? crypto.randomUUID(),
+  return buildEvent(
     eventType,
-    occurredAt: occurredAt ?? currentTimestamp(),
-    correlationId,
-    causationId,
-    payload: frozenPayload,
-    metadata,
-  }) as DomainEvent<TType, TPayload>;
+    payload === undefined ? EMPTY_OBJECT : copyJsonObject(payload, "payload"),
+    options,
+  ) as DomainEvent<TType, TPayload>;
 }

@@ -1,13 +1,12 @@
+import { readEvent, readOptions } from "./_read_event.ts";
 import type { EventDefinition } from "./define_event.ts";
-import { readFields, seal } from "./envelope.ts";
-import { type EventIssue, InvalidEventError } from "./errors.ts";
-import { copyJsonObject, describeValue, invalid, readJson } from "./json.ts";
-import type { CreateEventOptions, DomainEvent } from "./types.ts";
+import type { DomainEvent } from "./types.ts";
 
 /**
  * Options for {@linkcode parseEvent}.
  *
- * @typeParam TDefinition The definition the event must match, if any.
+ * @typeParam TDefinition The definition the event must match, or the
+ *   union of the definitions it may match.
  *
  * @example Usage
  * ```ts
@@ -18,10 +17,17 @@ import type { CreateEventOptions, DomainEvent } from "./types.ts";
  */
 export interface ParseEventOptions<
   // deno-lint-ignore no-explicit-any
-  TDefinition extends EventDefinition<string, any> | undefined = undefined,
+  TDefinition extends EventDefinition<string, any, any> | undefined = undefined,
 > {
   /** When given, the event's type must be the definition's, and its schema must accept the payload. */
   definition?: TDefinition;
+  /**
+   * When given, the event's type must be one of these definitions' types
+   * (each type at most once), and that definition's schema must accept the
+   * payload. Not together with `definition`.
+   */
+  // deno-lint-ignore no-explicit-any
+  definitions?: readonly (TDefinition & EventDefinition<string, any, any>)[];
   /**
    * How deep the payload and metadata may nest. With a `definition`, the
    * event is then made by its `create`, which applies the default of 64
@@ -31,8 +37,9 @@ export interface ParseEventOptions<
    */
   maxDepth?: number;
   /**
-   * The longest input read, in characters: the JSON string's length, or, for
-   * an already parsed value, the length of its strings and keys.
+   * The longest input read, in characters: the JSON string's length, and,
+   * for the payload and the metadata each, the JSON text `JSON.stringify`
+   * would write for them (escapes included). Never more than 268,369,920.
    *
    * @default {1048576}
    */
@@ -40,7 +47,8 @@ export interface ParseEventOptions<
 }
 
 /**
- * The event type {@linkcode parseEvent} returns for a given definition.
+ * The event type {@linkcode parseEvent} returns for a given definition
+ * (for a union of definitions, the union of their events).
  *
  * @typeParam TDefinition The definition, or `undefined`.
  *
@@ -54,9 +62,9 @@ export interface ParseEventOptions<
  */
 export type ParsedEvent<
   // deno-lint-ignore no-explicit-any
-  TDefinition extends EventDefinition<string, any> | undefined,
-> = TDefinition extends EventDefinition<infer TType, infer TPayload>
-  ? DomainEvent<TType, TPayload>
+  TDefinition extends EventDefinition<string, any, any> | undefined,
+> = TDefinition extends // deno-lint-ignore no-explicit-any
+EventDefinition<infer TType, infer TPayload, any> ? DomainEvent<TType, TPayload>
   : DomainEvent;
 
 /**
@@ -68,9 +76,10 @@ export type ParsedEvent<
  *
  * @typeParam TDefinition The definition the event must match, if any.
  * @param input A JSON string, or a value such as `JSON.parse` returns.
- * @param options A definition to match, and the depth and length limits.
+ * @param options A definition to match (or a list to pick one from by type), and the depth and length limits.
  * @returns The validated, frozen event.
- * @throws {InvalidEventError} When the input is not a valid event, naming each problem's path.
+ * @throws {InvalidEventError} When the input is not a valid event, naming each problem's path; or when the options are not an object, cannot be read, or give a limit that is not a number.
+ * @throws {TypeError} When `definitions` is not an array of definitions of different types, or is given together with `definition`.
  *
  * @example Round-trip through JSON
  * ```ts
@@ -98,38 +107,31 @@ export type ParsedEvent<
  * const wrong = json.replace('"ada@example.com"', "42");
  * assert.throws(() => parseEvent(wrong, { definition: InviteCreated }), InvalidEventError);
  * ```
+ *
+ * @example Picking the definition by type
+ * ```ts
+ * import { createEvent, defineEvent, InvalidEventError, parseEvent } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const OrderPlaced = defineEvent("order.placed").withPayload<{ orderId: string }>();
+ * const OrderPaid = defineEvent("order.paid").withPayload<{ amount: number }>();
+ * const definitions = [OrderPlaced, OrderPaid];
+ *
+ * const event = parseEvent(JSON.stringify(OrderPaid.create({ amount: 12 })), { definitions });
+ * if (event.eventType === "order.paid") assert.equal(event.payload.amount, 12);
+ *
+ * const other = JSON.stringify(createEvent("order.cancelled"));
+ * assert.throws(() => parseEvent(other, { definitions }), InvalidEventError);
+ * ```
  */
 export function parseEvent<
   // deno-lint-ignore no-explicit-any
-  TDefinition extends EventDefinition<string, any> | undefined = undefined,
+  TDefinition extends EventDefinition<string, any, any> | undefined = undefined,
 >(
   input: unknown,
   options: ParseEventOptions<TDefinition> = {},
 ): ParsedEvent<TDefinition> {
-  const { definition, maxDepth, maxLength = 2 ** 20 } = options;
-  const issues: EventIssue[] = [];
-  const fields = readFields(readJson(input, maxLength), issues);
-  for (const field of ["payload", "metadata"]) {
-    try {
-      fields[field] = copyJsonObject(fields[field], field, maxDepth, maxLength);
-    } catch (error) {
-      issues.push(...(error as InvalidEventError).issues);
-    }
-  }
-  if (issues.length) throw new InvalidEventError(issues);
-  const event = fields as unknown as DomainEvent;
-  fields.eventId = event.eventId.toLowerCase();
-  if (!definition) return seal(event) as ParsedEvent<TDefinition>;
-  if (event.eventType !== definition.type) {
-    throw invalid(
-      "eventType",
-      `"${definition.type}"`,
-      describeValue(event.eventType),
-    );
-  }
-  // The event's eventId, occurredAt, ids and metadata are create's options.
-  return definition.create(
-    event.payload,
-    event as CreateEventOptions,
-  ) as ParsedEvent<TDefinition>;
+  return readEvent(input, readOptions(options, "parseEvent")) as ParsedEvent<
+    TDefinition
+  >;
 }

@@ -143,7 +143,9 @@ export interface CreateEventOptions {
   eventId?: string;
   /**
    * When the event happened, for replays and deterministic tests: a valid
-   * `Date` or a string in `Date#toISOString()` form.
+   * `Date` (read with the built-in `Date.prototype` methods, so its own
+   * `toISOString` or `valueOf` is ignored) or a string in
+   * `Date#toISOString()` form.
    *
    * @default {the current time}
    */

@@ -457,14 +457,14 @@ describe("payload: accepted values", () => {
   });
 
   it("copies a shared subtree once, so a graph of many paths stays linear", () => {
-    // 27 levels of [x, x]: 2^26 paths to the leaf, 27 distinct arrays
-    // (and about 200 million characters of JSON, under the limit).
+    // 25 levels of [x, x]: 2^24 paths to the leaf, 25 distinct arrays
+    // (and about 134 million characters of JSON, under the limit).
     let graph: JsonValue = ["x"];
-    for (let level = 1; level < 27; level++) graph = [graph, graph];
+    for (let level = 1; level < 25; level++) graph = [graph, graph];
     const event = createEvent("test.event", { graph });
     let copy = event.payload.graph as unknown as unknown[];
     assert.equal(copy[0], copy[1]); // one frozen copy in both places
-    for (let level = 1; level < 27; level++) {
+    for (let level = 1; level < 25; level++) {
       assert.ok(Object.isFrozen(copy));
       assert.deepEqual(copy[0], copy[1]);
       copy = copy[0] as unknown[];
@@ -480,7 +480,7 @@ describe("payload: accepted values", () => {
       () => createEvent("test.event", { graph }),
       (error: unknown) =>
         error instanceof InvalidEventError &&
-        /^payload\.graph.*: expected at most 536870912 characters of JSON, got more$/
+        /^payload\.graph.*: expected at most 268369920 characters of JSON, got more$/
           .test(error.message),
     );
   });

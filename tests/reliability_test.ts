@@ -479,8 +479,8 @@ describe("bad input: over the length limit", () => {
       tooLong,
     );
     invalidAt(
-      () => parseEvent(parsed({ payload: { l: new Array(MIB + 1).fill(0) } })),
-      /^payload\.l\[\d+\]$/,
+      () => parseEvent(parsed({ payload: { l: new Array(MIB).fill(0) } })),
+      /^payload\.l$/,
       tooLong,
     );
   });
@@ -494,15 +494,20 @@ describe("bad input: over the length limit", () => {
     invalid(() => fromCloudEvent(cloud({ data: { dag } })));
   });
 
-  it("ends an array that claims 2^32 - 1 items quickly: holes are refused, a Proxy is stopped by the limit", () => {
+  it("ends an array that claims 2^32 - 1 items quickly: its length is past the limit, a Proxy's too", () => {
     const sparse: unknown[] = [];
     sparse.length = 2 ** 32 - 1;
     sparse[0] = 1;
     // As above: a regression hangs instead of failing on time.
     invalidAt(
       () => parseEvent(parsed({ payload: { sparse } })),
-      "payload.sparse[1]",
-      /undefined/,
+      "payload.sparse",
+      /at most/,
+    );
+    invalidAt(
+      () => createEvent("test.event", { sparse: sparse as JsonValue[] }),
+      "payload.sparse",
+      /at most/,
     );
     const huge = new Proxy([] as unknown[], {
       get: (target, key) =>
@@ -514,7 +519,7 @@ describe("bad input: over the length limit", () => {
     });
     invalidAt(
       () => parseEvent(parsed({ payload: { huge } })),
-      /^payload\.huge\[\d+\]$/,
+      "payload.huge",
       /at most/,
     );
   });

@@ -128,7 +128,7 @@ describe("zod", () => {
   it("does not allow a schema whose output is not JSON", () => {
     // @ts-expect-error: a Date is not JSON data
     const Dated = defineEvent("dated", { schema: z.object({ at: z.date() }) });
-    // @ts-expect-error: nor is it accepted by create
+    // create takes the schema's input type: the definition is the error.
     assertInvalid(() => Dated.create({ at: new Date(0) }), [{
       path: "payload.at",
       message: "expected a plain object, got Date",
@@ -206,12 +206,14 @@ describe("valibot", () => {
         tags: v.pipe(v.string(), v.transform((text) => text.split(","))),
       }),
     });
+    // create takes the schema's input, events carry its output.
     expectType<
-      Equal<typeof Tagged, EventDefinition<"tagged", { tags: string[] }>>
+      Equal<
+        typeof Tagged,
+        EventDefinition<"tagged", { tags: string[] }, { tags: string }>
+      >
     >();
-    const event = Tagged.create(
-      { tags: "a,b" } as unknown as { tags: string[] },
-    );
+    const event = Tagged.create({ tags: "a,b" });
     assert.deepEqual(event.payload, { tags: ["a", "b"] });
     assert.ok(Object.isFrozen(event.payload.tags));
     // A transform that changes the type does not accept its own output: the
@@ -300,5 +302,81 @@ describe("arktype", () => {
       parseEvent(JSON.stringify(event), { definition: InviteCreated }),
       event,
     );
+  });
+});
+
+// Issue #10, item 3: create takes the schema's input type, so a field with a
+// default may be left out; the event carries the output type, where it is
+// always present.
+describe("defaults: create takes the input type, the event the output type", () => {
+  type Output = { orderId: string; currency: string };
+
+  /** The same checks for each library's definition. */
+  function checkDefaults(
+    OrderPlaced: EventDefinition<
+      "order.placed",
+      Output,
+      { orderId: string; currency?: string }
+    >,
+  ): void {
+    const event = OrderPlaced.create({ orderId: "o-1" });
+    expectType<Equal<typeof event, DomainEvent<"order.placed", Output>>>();
+    expectType<Equal<typeof event.payload.currency, string>>();
+    assert.deepEqual(event.payload, { orderId: "o-1", currency: "EUR" });
+    assert.equal(
+      OrderPlaced.create({ orderId: "o-2", currency: "USD" }).payload.currency,
+      "USD",
+    );
+    assert.ok(OrderPlaced.is(event));
+    assert.deepEqual(
+      parseEvent(JSON.stringify(event), { definition: OrderPlaced }),
+      event,
+    );
+    assert.throws(
+      // @ts-expect-error: orderId has no default
+      () => OrderPlaced.create({ currency: "USD" }),
+      InvalidEventError,
+    );
+  }
+
+  it("zod .default()", () => {
+    const OrderPlaced = defineEvent("order.placed", {
+      schema: z.object({
+        orderId: z.string(),
+        currency: z.string().default("EUR"),
+      }),
+    });
+    expectType<
+      Equal<
+        Parameters<typeof OrderPlaced.create>[0],
+        { orderId: string; currency?: string | undefined }
+      >
+    >();
+    checkDefaults(OrderPlaced);
+  });
+
+  it("valibot v.optional(schema, default)", () => {
+    const OrderPlaced = defineEvent("order.placed", {
+      schema: v.object({
+        orderId: v.string(),
+        currency: v.optional(v.string(), "EUR"),
+      }),
+    });
+    expectType<
+      Equal<
+        Parameters<typeof OrderPlaced.create>[0],
+        { orderId: string; currency?: string | undefined }
+      >
+    >();
+    checkDefaults(OrderPlaced);
+  });
+
+  it("arktype defaults", () => {
+    const OrderPlaced = defineEvent("order.placed", {
+      schema: type({ orderId: "string", currency: "string = 'EUR'" }),
+    });
+    const event = OrderPlaced.create({ orderId: "o-1" });
+    expectType<Equal<typeof event.payload.currency, string>>();
+    checkDefaults(OrderPlaced);
   });
 });
