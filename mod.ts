@@ -34,7 +34,6 @@ export * from "./src/standard_schema.ts";
 export * from "./src/define_event.ts";
 export * from "./src/guards.ts";
 export * from "./src/parse_event.ts";
-export * from "./src/cloud_event.ts";
 export * from "./src/handler.ts";
 export * from "./src/dispatcher.ts";
 export * from "./src/recorder.ts";

@@ -21,7 +21,8 @@ import type { DeepReadonly, DomainEvent, JsonObject } from "./types.ts";
  *
  * @example Usage
  * ```ts
- * import { createEvent, toCloudEvent, type CloudEvent } from "@seedwork/domain-events";
+ * import { createEvent } from "@seedwork/domain-events";
+ * import { toCloudEvent, type CloudEvent } from "@seedwork/domain-events/cloudevents";
  * import assert from "node:assert/strict";
  *
  * const cloudEvent: CloudEvent<"invite.created", { email: string }> = toCloudEvent(
@@ -62,7 +63,7 @@ export interface CloudEvent<
  *
  * @example Usage
  * ```ts
- * import type { ToCloudEventOptions } from "@seedwork/domain-events";
+ * import type { ToCloudEventOptions } from "@seedwork/domain-events/cloudevents";
  *
  * const options: ToCloudEventOptions = { source: "https://example.com/invites" };
  * ```
@@ -98,7 +99,8 @@ export interface ToCloudEventOptions {
  *
  * @example Round trip through JSON
  * ```ts
- * import { createEvent, fromCloudEvent, toCloudEvent } from "@seedwork/domain-events";
+ * import { createEvent } from "@seedwork/domain-events";
+ * import { fromCloudEvent, toCloudEvent } from "@seedwork/domain-events/cloudevents";
  * import assert from "node:assert/strict";
  *
  * const created = createEvent("invite.created", { email: "ada@example.com" }, {
@@ -115,7 +117,8 @@ export interface ToCloudEventOptions {
  *
  * @example Metadata that is not an attribute name is refused
  * ```ts
- * import { createEvent, InvalidEventError, toCloudEvent } from "@seedwork/domain-events";
+ * import { createEvent, InvalidEventError } from "@seedwork/domain-events";
+ * import { toCloudEvent } from "@seedwork/domain-events/cloudevents";
  * import assert from "node:assert/strict";
  *
  * const event = createEvent("invite.created", {}, { metadata: { tenantId: "acme" } });
@@ -178,7 +181,7 @@ export function toCloudEvent<TType extends string, TPayload extends JsonObject>(
  *
  * @example Reading a CloudEvent
  * ```ts
- * import { fromCloudEvent } from "@seedwork/domain-events";
+ * import { fromCloudEvent } from "@seedwork/domain-events/cloudevents";
  * import assert from "node:assert/strict";
  *
  * const event = fromCloudEvent({

@@ -7,11 +7,10 @@ import {
   defineEvent,
   type DomainEvent,
   type EventIssue,
-  fromCloudEvent,
   InvalidEventError,
   type JsonObject,
-  toCloudEvent,
 } from "../mod.ts";
+import { fromCloudEvent, toCloudEvent } from "../cloudevents.ts";
 
 const ID = "5b7c2f5e-8a8e-4e39-9f43-8e4a8f0c1d2b";
 const TIME = "2024-01-14T10:30:00.000Z";

@@ -7,11 +7,10 @@ import assert from "node:assert/strict";
 import {
   createEvent,
   defineEvent,
-  fromCloudEvent,
   InvalidEventError,
   parseEvent,
-  toCloudEvent,
 } from "../mod.ts";
+import { fromCloudEvent, toCloudEvent } from "../cloudevents.ts";
 import type {
   DomainEvent,
   EventDefinition,

@@ -6,12 +6,11 @@ import assert from "node:assert/strict";
 import {
   createEvent,
   defineEvent,
-  fromCloudEvent,
   InvalidEventError,
   isDomainEvent,
   parseEvent,
-  toCloudEvent,
 } from "../mod.ts";
+import { fromCloudEvent, toCloudEvent } from "../cloudevents.ts";
 import type {
   CreateEventOptions,
   EventIssue,

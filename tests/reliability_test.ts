@@ -12,15 +12,14 @@ import {
   createEvent,
   DispatchError,
   EventRecorder,
-  fromCloudEvent,
   HandlerError,
   InProcessEventDispatcher,
   InvalidEventError,
   isDomainEvent,
   MaxDepthExceededError,
   parseEvent,
-  toCloudEvent,
 } from "../mod.ts";
+import { fromCloudEvent, toCloudEvent } from "../cloudevents.ts";
 import type {
   DispatcherOptions,
   DomainEvent,

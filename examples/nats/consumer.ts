@@ -5,11 +5,8 @@
 // transaction, so a redelivery (after a crash before the ack) runs nothing
 // twice.
 import type { Consumer, JsMsg } from "@nats-io/jetstream";
-import {
-  fromCloudEvent,
-  type InProcessEventDispatcher,
-  InvalidEventError,
-} from "../../mod.ts";
+import { type InProcessEventDispatcher, InvalidEventError } from "../../mod.ts";
+import { fromCloudEvent } from "../../cloudevents.ts";
 
 /** Options for {@linkcode consumeEvents}. */
 export interface ConsumeOptions {

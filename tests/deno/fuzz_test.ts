@@ -14,14 +14,13 @@ import fc from "fast-check";
 import {
   createEvent,
   DispatchError,
-  fromCloudEvent,
   HandlerError,
   InProcessEventDispatcher,
   InvalidEventError,
   isDomainEvent,
   parseEvent,
-  toCloudEvent,
 } from "../../mod.ts";
+import { fromCloudEvent, toCloudEvent } from "../../cloudevents.ts";
 import type {
   DispatcherOptions,
   DomainEvent,
