@@ -24,6 +24,7 @@ export function buildEvent(
   eventType: string,
   payload: JsonObject,
   options: CreateEventOptions | undefined,
+  generateEventId?: () => string,
 ): DomainEvent {
   let eventId: string | undefined;
   let occurredAt: string | undefined;
@@ -84,6 +85,11 @@ export function buildEvent(
     if (issues.length) throw new InvalidEventError(issues);
     eventId = id?.toLowerCase();
     if (data !== undefined) metadata = copyJsonObject(data, "metadata");
+  }
+  if (eventId === undefined && generateEventId) {
+    const generated = generateEventId();
+    check("eventId", generated, undefined, "generateEventId()");
+    eventId = generated.toLowerCase();
   }
   return seal({
     eventId: eventId ?? crypto.randomUUID(),

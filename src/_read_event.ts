@@ -10,6 +10,7 @@ import {
   unreadable,
 } from "./json.ts";
 import type { CreateEventOptions, DomainEvent } from "./types.ts";
+import { upcastEvent, upcastTable } from "./_upcasts.ts";
 
 /** Any event definition. */
 // deno-lint-ignore no-explicit-any
@@ -92,6 +93,18 @@ export function readOptions(options: unknown, caller: string): ReadOptions {
       if (byType.has(type)) refuse(`"${type}" twice`);
       byType.set(type, list[index]);
     });
+    // The older types the definitions read by upcasting, unless listed.
+    const upcastFrom = new Map<string, AnyDefinition>();
+    for (const definition of byType.values()) {
+      for (const older of upcastTable(definition).keys()) {
+        if (byType.has(older)) continue;
+        if (upcastFrom.has(older)) {
+          refuse(`two definitions that both read "${older}"`);
+        }
+        upcastFrom.set(older, definition);
+      }
+    }
+    for (const [older, definition] of upcastFrom) byType.set(older, definition);
   }
   return read;
 }
@@ -126,6 +139,9 @@ export function readEvent(input: unknown, options: ReadOptions): DomainEvent {
         (types.length > 10 ? ` and ${types.length - 10} more` : ""),
       describeValue(event.eventType),
     );
+  }
+  if (definition.type !== event.eventType) {
+    return upcastEvent(definition, event);
   }
   // The event's eventId, occurredAt, ids and metadata are create's options.
   return definition.create.call(

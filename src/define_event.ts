@@ -1,5 +1,6 @@
 import { buildEvent } from "./_build_event.ts";
 import { addDefinition } from "./_definition_check.ts";
+import { extendTable, setUpcastTable, type UpcastTable } from "./_upcasts.ts";
 import { check, envelopeIssues, seal } from "./envelope.ts";
 import { type EventIssue, InvalidEventError } from "./errors.ts";
 import {
@@ -16,7 +17,12 @@ import type {
   StandardSchemaV1,
   StandardSchemaV1Props,
 } from "./standard_schema.ts";
-import type { CreateEventOptions, DomainEvent, JsonObject } from "./types.ts";
+import type {
+  CreateEventOptions,
+  DeepReadonly,
+  DomainEvent,
+  JsonObject,
+} from "./types.ts";
 
 /**
  * A type guard that accepts valid payloads: `(value: unknown) => value is P`.
@@ -84,6 +90,14 @@ export interface DefineEventOptions<
    * @default {no validation}
    */
   schema?: PayloadSchema<TPayload, TInput>;
+  /**
+   * Makes the `eventId` of events `create` makes without one, e.g.
+   * {@linkcode uuidv7}, so that stored events sort by time in an index. What
+   * it returns is checked like a given `eventId`.
+   *
+   * @default {crypto.randomUUID}
+   */
+  generateEventId?: () => string;
 }
 
 /**
@@ -129,6 +143,63 @@ export interface EventDefinition<
 }
 
 /**
+ * An {@linkcode EventDefinition} made by {@linkcode defineEvent}: it can also
+ * read events stored by older definitions, through `upcastFrom`.
+ * Definitions written by hand need only be `EventDefinition`s.
+ *
+ * @typeParam TType The event type, a string literal.
+ * @typeParam TPayload The payload's shape.
+ * @typeParam TInput What `create` takes (the schema's input).
+ *
+ * @example Version 2 reads version 1
+ * ```ts
+ * import { defineEvent, parseEvent, type UpcastableEventDefinition } from "@seedwork/domain-events";
+ * import assert from "node:assert/strict";
+ *
+ * const InviteCreatedV1 = defineEvent("invite.created").withPayload<{ email: string }>();
+ * const InviteCreated: UpcastableEventDefinition<"invite.created.v2", { email: string; locale: string }> =
+ *   defineEvent("invite.created.v2")
+ *     .withPayload<{ email: string; locale: string }>()
+ *     .upcastFrom(InviteCreatedV1, (payload) => ({ ...payload, locale: "en" }));
+ *
+ * const stored = JSON.stringify(InviteCreatedV1.create({ email: "ada@example.com" }));
+ * const event = parseEvent(stored, { definition: InviteCreated });
+ * assert.equal(event.eventType, "invite.created.v2");
+ * assert.equal(event.payload.locale, "en");
+ * assert.equal(event.metadata.upcastfrom, "invite.created");
+ * ```
+ */
+export interface UpcastableEventDefinition<
+  TType extends string,
+  TPayload extends JsonObject,
+  TInput = TPayload,
+> extends EventDefinition<TType, TPayload, TInput> {
+  /**
+   * A definition of this same type and schema that also reads events of an
+   * older definition's type: `parseEvent`, `fromCloudEvent` and the outbox
+   * check the stored payload with `older`, pass it through `upcast`, and
+   * check the result with this definition. Chains work: a definition that
+   * reads `older` also reads every type `older` reads, step by step. The
+   * event keeps its envelope; its metadata's `upcastfrom` records the type
+   * it was stored as.
+   *
+   * @param older The definition of the older type, e.g. `InviteCreatedV1`.
+   * @param upcast Makes this definition's input from the older payload.
+   * @returns A new definition; this one is unchanged.
+   * @throws {TypeError} When `older`'s type is this type, is read already,
+   *   or reads this type itself (a cycle).
+   */
+  readonly upcastFrom: <
+    TOlderType extends string,
+    TOlderPayload extends JsonObject,
+  >(
+    // deno-lint-ignore no-explicit-any
+    older: EventDefinition<TOlderType, TOlderPayload, any>,
+    upcast: (payload: DeepReadonly<TOlderPayload>) => TInput,
+  ) => UpcastableEventDefinition<TType, TPayload, TInput>;
+}
+
+/**
  * A definition without a schema, as `defineEvent(type)` returns it: its
  * payload is any JSON object until {@linkcode SchemalessEventDefinition.withPayload}
  * names its type.
@@ -146,14 +217,14 @@ export interface EventDefinition<
  * ```
  */
 export interface SchemalessEventDefinition<TType extends string>
-  extends EventDefinition<TType, JsonObject> {
+  extends UpcastableEventDefinition<TType, JsonObject> {
   /**
    * This same definition, typed with `TPayload`: nothing is checked at run
    * time but that the payload is JSON.
    */
   readonly withPayload: <
     TPayload extends JsonObject,
-  >() => EventDefinition<TType, TPayload>;
+  >() => UpcastableEventDefinition<TType, TPayload>;
 }
 
 /**
@@ -251,7 +322,11 @@ export function defineEvent<
 >(
   type: TType,
   options?: DefineEventOptions<TPayload, TInput>,
-): EventDefinition<TType, TPayload, unknown extends TInput ? TPayload : TInput>;
+): UpcastableEventDefinition<
+  TType,
+  TPayload,
+  unknown extends TInput ? TPayload : TInput
+>;
 export function defineEvent(
   type: string,
   options?: DefineEventOptions<JsonObject, unknown>,
@@ -268,10 +343,38 @@ export function defineEvent(
     const output = readResult(validate(copy), name, copy);
     return output === copy ? copy : copyJsonObject(output, "payload");
   };
+  const payloadCheck = (payload: unknown): void => {
+    if (validate) readResult(validate(payload as JsonObject), name, payload);
+  };
+  let generateEventId;
+  try {
+    generateEventId = options?.generateEventId;
+  } catch (error) {
+    throw unreadable(error, "options.generateEventId");
+  }
+  if (generateEventId !== undefined && typeof generateEventId != "function") {
+    throw new TypeError(
+      `generateEventId: expected a function, got ${
+        describeValue(generateEventId)
+      }`,
+    );
+  }
+  const build = (payload: unknown, createOptions?: CreateEventOptions) =>
+    buildEvent(type, accept(payload), createOptions, generateEventId);
+  return makeDefinition(type, build, payloadCheck, new Map());
+}
+
+/** A frozen definition of `type` that reads the older types of `upcasts`. */
+function makeDefinition(
+  type: string,
+  build: (payload: unknown, options?: CreateEventOptions) => DomainEvent,
+  payloadCheck: (payload: unknown) => void,
+  upcasts: UpcastTable,
+): SchemalessEventDefinition<string> {
   const definition: SchemalessEventDefinition<string> = Object.freeze({
     type,
     create: (payload: unknown, createOptions?: CreateEventOptions) =>
-      seal(buildEvent(type, accept(payload), createOptions), definition),
+      seal(build(payload, createOptions), definition),
     is: (value: unknown): value is DomainEvent => {
       // Never throws: a hostile value or a throwing schema is just "no".
       try {
@@ -279,8 +382,7 @@ export function defineEvent(
           envelopeIssues(value).length ||
           (value as DomainEvent).eventType !== type
         ) return false;
-        const payload = (value as DomainEvent).payload;
-        if (validate) readResult(validate(payload), name, payload);
+        payloadCheck((value as DomainEvent).payload);
         return true;
       } catch {
         return false;
@@ -288,12 +390,18 @@ export function defineEvent(
     },
     // Types only: the same definition.
     withPayload: <TPayload extends JsonObject>() =>
-      definition as unknown as EventDefinition<string, TPayload>,
+      definition as unknown as UpcastableEventDefinition<string, TPayload>,
+    upcastFrom: (older: unknown, upcast: unknown) =>
+      makeDefinition(
+        type,
+        build,
+        payloadCheck,
+        extendTable(type, upcasts, older, upcast),
+      ),
   });
+  setUpcastTable(definition, upcasts);
   // How the dispatcher checks an event this definition did not make.
-  addDefinition(definition, (payload) => {
-    if (validate) readResult(validate(payload as JsonObject), name, payload);
-  });
+  addDefinition(definition, payloadCheck);
   return definition;
 }
 

@@ -1,5 +1,6 @@
 import {
   createEvent,
+  type CreateEventOptions,
   type DomainEvent,
   type EventDefinition,
   InvalidEventError,
@@ -55,7 +56,13 @@ interface FailedRow extends ClaimedRow {
   readonly failed_ms: number;
 }
 
-const OPTION_NAMES = ["tablePrefix", "maxAttempts", "leaseMs", "retryDelayMs"];
+const OPTION_NAMES = [
+  "tablePrefix",
+  "maxAttempts",
+  "leaseMs",
+  "retryDelayMs",
+  "generateEventId",
+];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -104,6 +111,7 @@ export class PostgresOutbox {
   #maxAttempts: number;
   #leaseMs: number;
   #retryDelayMs: number | ((attempt: number) => number);
+  #generateEventId: (() => string) | undefined;
   #listeners = new Map<string, Listener>();
   #byType = new Map<string, Listener[]>();
   #any: Listener[] = [];
@@ -131,7 +139,18 @@ export class PostgresOutbox {
       maxAttempts = 5,
       leaseMs = 60_000,
       retryDelayMs = defaultRetryDelay,
+      generateEventId,
     } = options;
+    if (
+      generateEventId !== undefined && typeof generateEventId !== "function"
+    ) {
+      throw new TypeError(
+        `generateEventId: expected a function, got ${
+          describe(generateEventId)
+        }`,
+      );
+    }
+    this.#generateEventId = generateEventId;
     checkTablePrefix(tablePrefix);
     this.#maxAttempts = checkInteger(
       maxAttempts,
@@ -535,12 +554,16 @@ export class PostgresOutbox {
     cause: DomainEvent,
   ): OutboxContext {
     const store = (event: DomainEvent) => this.store(tx, [event]);
+    const generateEventId = this.#generateEventId;
     async function publish(
       target: AnyDefinition | string,
       payload?: JsonObject,
       options?: PublishOptions,
     ): Promise<DomainEvent> {
-      const createOptions = { ...options, causedBy: cause };
+      const createOptions: CreateEventOptions = { ...options, causedBy: cause };
+      if (generateEventId && createOptions.eventId === undefined) {
+        createOptions.eventId = generateEventId();
+      }
       const event = typeof target === "string"
         ? createEvent(target, payload, createOptions)
         : target.create(payload, createOptions);

@@ -48,6 +48,13 @@ export interface PostgresOutboxOptions {
    * doubles from 1 second up to 5 minutes, with jitter (half to all of it).
    */
   retryDelayMs?: number | ((attempt: number) => number);
+  /**
+   * Makes the `eventId` of the follow-up events listeners publish without
+   * one, e.g. `uuidv7`, so that stored events sort by time in an index.
+   *
+   * @default {crypto.randomUUID}
+   */
+  generateEventId?: () => string;
 }
 
 /**

@@ -13,12 +13,12 @@ import {
 import { fromCloudEvent, toCloudEvent } from "../cloudevents.ts";
 import type {
   DomainEvent,
-  EventDefinition,
   EventIssue,
   EventOf,
   ParsedEvent,
   SchemalessEventDefinition,
   StandardSchemaV1,
+  UpcastableEventDefinition,
 } from "../mod.ts";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends
@@ -293,7 +293,10 @@ describe("create takes the schema's input type", () => {
 
   it("infers input and output from the schema", () => {
     expectType<
-      Equal<typeof Priced, EventDefinition<"order.priced", Output, Input>>
+      Equal<
+        typeof Priced,
+        UpcastableEventDefinition<"order.priced", Output, Input>
+      >
     >();
     const event = Priced.create({ orderId: "o-1" });
     expectType<Equal<typeof event, DomainEvent<"order.priced", Output>>>();
@@ -308,10 +311,15 @@ describe("create takes the schema's input type", () => {
 
   it("keeps guards and type-only definitions typed by the payload", () => {
     expectType<
-      Equal<typeof OrderPlaced, EventDefinition<"order.placed", Placed>>
+      Equal<
+        typeof OrderPlaced,
+        UpcastableEventDefinition<"order.placed", Placed>
+      >
     >();
     const TypeOnly = defineEvent<"type.only", Placed>("type.only");
-    expectType<Equal<typeof TypeOnly, EventDefinition<"type.only", Placed>>>();
+    expectType<
+      Equal<typeof TypeOnly, UpcastableEventDefinition<"type.only", Placed>>
+    >();
     // @ts-expect-error: orderId is required
     assert.throws(() => OrderPlaced.create({}), InvalidEventError);
     // @ts-expect-error: orderId must be a string
@@ -328,7 +336,10 @@ describe("defineEvent(type).withPayload<P>()", () => {
     expectType<
       Equal<
         typeof OrderShipped,
-        EventDefinition<"order.shipped", { orderId: string; carrier: string }>
+        UpcastableEventDefinition<
+          "order.shipped",
+          { orderId: string; carrier: string }
+        >
       >
     >();
     const event = OrderShipped.create({ orderId: "o-1", carrier: "ups" });

@@ -14,11 +14,11 @@ import type {
   CreateEventOptions,
   DeepReadonly,
   DomainEvent,
-  EventDefinition,
   JsonObject,
   JsonValue,
   ParsedEvent,
   StandardSchemaV1,
+  UpcastableEventDefinition,
 } from "../mod.ts";
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
@@ -161,7 +161,10 @@ describe("types: defineEvent", () => {
   it("keeps the type as a literal and infers the payload from a guard", () => {
     expectType<Equal<typeof InviteCreated.type, "invite.created">>();
     expectType<
-      Equal<typeof InviteCreated, EventDefinition<"invite.created", Invite>>
+      Equal<
+        typeof InviteCreated,
+        UpcastableEventDefinition<"invite.created", Invite>
+      >
     >();
     const event = InviteCreated.create(invite);
     expectType<Equal<typeof event, DomainEvent<"invite.created", Invite>>>();
@@ -196,7 +199,7 @@ describe("types: defineEvent", () => {
     };
     const Counted = defineEvent("counted", { schema });
     expectType<
-      Equal<typeof Counted, EventDefinition<"counted", { n: number }>>
+      Equal<typeof Counted, UpcastableEventDefinition<"counted", { n: number }>>
     >();
     // @ts-expect-error: n must be a number
     Counted.create({ n: "1" });

@@ -1,7 +1,7 @@
 // uuidv7: RFC 9562 version-7 ids, increasing within one process.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createEvent, uuidv7 } from "../mod.ts";
+import { createEvent, defineEvent, uuidv7 } from "../mod.ts";
 
 const UUID_V7 =
   /^[\da-f]{8}-[\da-f]{4}-7[\da-f]{3}-[89ab][\da-f]{3}-[\da-f]{12}$/;
@@ -99,5 +99,38 @@ describe("uuidv7", () => {
   it("is a valid eventId for createEvent", () => {
     const id = uuidv7();
     assert.equal(createEvent("a", {}, { eventId: id }).eventId, id);
+  });
+});
+
+describe("uuidv7 as a definition's generateEventId", () => {
+  it("gives the events create makes version-7 ids, unless one is given", () => {
+    const InviteCreated = defineEvent("invite.created", {
+      generateEventId: uuidv7,
+    });
+    const [first, second] = [
+      InviteCreated.create({}),
+      InviteCreated.create({}),
+    ];
+    assert.match(first.eventId, UUID_V7);
+    assert.ok(first.eventId < second.eventId);
+    const given = crypto.randomUUID();
+    assert.equal(InviteCreated.create({}, { eventId: given }).eventId, given);
+  });
+
+  it("checks what the generator returns, and refuses a generator that is not a function", () => {
+    const Broken = defineEvent("invite.created", {
+      generateEventId: () => "not-a-uuid",
+    });
+    assert.throws(() => Broken.create({}), {
+      name: "InvalidEventError",
+      message: 'generateEventId(): expected a UUID, got "not-a-uuid"',
+    });
+    assert.throws(
+      () => defineEvent("a", { generateEventId: "uuid" as never }),
+      {
+        name: "TypeError",
+        message: 'generateEventId: expected a function, got "uuid"',
+      },
+    );
   });
 });

@@ -9,6 +9,7 @@ import {
   type DomainEvent,
   InvalidEventError,
   parseEvent,
+  uuidv7,
 } from "../../mod.ts";
 import {
   type OutboxHandler,
@@ -957,5 +958,79 @@ describe("bad input", () => {
         String(message),
       );
     }
+  });
+});
+
+describe("PostgresOutbox across a deploy that changes a payload", () => {
+  it("runs listeners registered with the new definition for events stored by the old code", async () => {
+    // Before the deploy: v1 code stores three invites, one listener each.
+    const before = await fresh();
+    before.register(InviteCreated, "send-welcome-email", () => {
+      throw new Error("the old code never runs");
+    });
+    const stored = ["ada", "grace", "edsger"].map((name) =>
+      InviteCreated.create({ email: `${name}@example.com` })
+    );
+    await db.transaction((tx) => before.store(tx, stored));
+
+    // After: v2 reads v1 events; the listener keeps its id.
+    const InviteCreatedV2 = defineEvent("invite.created.v2", {
+      schema: (value): value is { email: string; locale: string } =>
+        typeof (value as { locale?: unknown }).locale === "string",
+    }).upcastFrom(InviteCreated, (payload) => ({ ...payload, locale: "en" }));
+    const after = new PostgresOutbox(db, {
+      tablePrefix: before.tables.events.slice(0, -6),
+      retryDelayMs: 0,
+    });
+    const welcomed: DomainEvent[] = [];
+    after.register(InviteCreatedV2, "send-welcome-email", (event) => {
+      welcomed.push(event);
+    });
+
+    assert.deepEqual(await after.processPending(), {
+      completed: 3,
+      retried: 0,
+      failed: 0,
+    });
+    assert.deepEqual(await statuses(after), { completed: 3 });
+    assert.deepEqual(
+      welcomed.map((event) => [event.eventId, event.eventType, event.payload]),
+      stored.map((event) => [event.eventId, "invite.created.v2", {
+        email: event.payload.email,
+        locale: "en",
+      }]),
+    );
+    assert.ok(
+      welcomed.every((event) =>
+        event.metadata["upcastfrom"] === "invite.created"
+      ),
+    );
+  });
+});
+
+describe("PostgresOutbox's generateEventId", () => {
+  it("gives follow-up events published by listeners ids from the generator, so they sort by time", async () => {
+    const outbox = await fresh({ generateEventId: uuidv7 });
+    const published: DomainEvent[] = [];
+    outbox.register(
+      InviteCreated,
+      "send-email",
+      async (_event, { publish }) => {
+        published.push(await publish("invite.email_sent"));
+        published.push(await publish("invite.email_sent"));
+      },
+    );
+    await db.transaction((tx) =>
+      outbox.store(tx, [InviteCreated.create({ email: "ada@example.com" })])
+    );
+    await outbox.processPending();
+    const ids = published.map((event) => event.eventId);
+    assert.equal(ids.length, 2);
+    for (const id of ids) assert.equal(id.charAt(14), "7", id);
+    assert.ok(ids[0]! < ids[1]!);
+    assert.throws(
+      () => new PostgresOutbox(db, { generateEventId: "uuidv7" as never }),
+      { name: "TypeError", message: /generateEventId: expected a function/ },
+    );
   });
 });

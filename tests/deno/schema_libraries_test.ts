@@ -11,7 +11,12 @@ import {
   InvalidEventError,
   parseEvent,
 } from "../../mod.ts";
-import type { DomainEvent, EventDefinition, EventIssue } from "../../mod.ts";
+import type {
+  DomainEvent,
+  EventDefinition,
+  EventIssue,
+  UpcastableEventDefinition,
+} from "../../mod.ts";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends
   <T>() => T extends B ? 1 : 2 ? true : false;
@@ -42,7 +47,10 @@ describe("zod", () => {
 
   it("infers the payload type", () => {
     expectType<
-      Equal<typeof OrderPlaced, EventDefinition<"order.placed", Order>>
+      Equal<
+        typeof OrderPlaced,
+        UpcastableEventDefinition<"order.placed", Order>
+      >
     >();
     const event = OrderPlaced.create(order);
     expectType<Equal<typeof event, DomainEvent<"order.placed", Order>>>();
@@ -172,7 +180,10 @@ describe("valibot", () => {
 
   it("infers the payload type", () => {
     expectType<
-      Equal<typeof OrderPlaced, EventDefinition<"order.placed", Order>>
+      Equal<
+        typeof OrderPlaced,
+        UpcastableEventDefinition<"order.placed", Order>
+      >
     >();
     const event = OrderPlaced.create(order);
     expectType<Equal<typeof event.payload.email, string>>();
@@ -210,7 +221,11 @@ describe("valibot", () => {
     expectType<
       Equal<
         typeof Tagged,
-        EventDefinition<"tagged", { tags: string[] }, { tags: string }>
+        UpcastableEventDefinition<
+          "tagged",
+          { tags: string[] },
+          { tags: string }
+        >
       >
     >();
     const event = Tagged.create({ tags: "a,b" });
@@ -270,7 +285,10 @@ describe("arktype", () => {
     expectType<
       Equal<
         typeof InviteCreated,
-        EventDefinition<"invite.created", { email: string; seats: number }>
+        UpcastableEventDefinition<
+          "invite.created",
+          { email: string; seats: number }
+        >
       >
     >();
   });

@@ -1,0 +1,149 @@
+import type { EventDefinition } from "./define_event.ts";
+import { InvalidEventError } from "./errors.ts";
+import { describeError, describeValue, invalid } from "./json.ts";
+import type { CreateEventOptions, DomainEvent, JsonObject } from "./types.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyDefinition = EventDefinition<string, any, any>;
+
+/** One step of an upcast: check the payload with `definition`, then `upcast` it. */
+interface UpcastStep {
+  readonly definition: AnyDefinition;
+  readonly upcast: (payload: never) => unknown;
+}
+
+/** From an older event type, the steps that lead to the definition's own type. */
+export type UpcastTable = ReadonlyMap<string, readonly UpcastStep[]>;
+
+const NO_UPCASTS: UpcastTable = new Map();
+const tables = new WeakMap<object, UpcastTable>();
+
+/** The older types `definition` reads, with the steps from each. */
+export function upcastTable(definition: object): UpcastTable {
+  return tables.get(definition) ?? NO_UPCASTS;
+}
+
+/** Records the upcast table of a definition `defineEvent` made. */
+export function setUpcastTable(definition: object, table: UpcastTable): void {
+  if (table.size) tables.set(definition, table);
+}
+
+/**
+ * `table` (of a definition of `type`) with `older`'s type read through
+ * `upcast`, and every type `older` reads itself through `older`.
+ *
+ * @throws {TypeError} When `older` is not a definition or `upcast` not a
+ * function, or when a type would be read twice or the chain would come back
+ * to `type` (a cycle).
+ */
+export function extendTable(
+  type: string,
+  table: UpcastTable,
+  older: unknown,
+  upcast: unknown,
+): UpcastTable {
+  const olderType = (older as AnyDefinition | null)?.type;
+  if (
+    typeof olderType != "string" ||
+    typeof (older as AnyDefinition).create != "function"
+  ) {
+    throw new TypeError(
+      `upcastFrom: expected an event definition, got ${describeValue(older)}`,
+    );
+  }
+  if (typeof upcast != "function") {
+    throw new TypeError(
+      `upcastFrom: expected an upcast function, got ${describeValue(upcast)}`,
+    );
+  }
+  const extended = new Map(table);
+  const add = (from: string, steps: readonly UpcastStep[]): void => {
+    if (from === type) {
+      throw new TypeError(
+        `upcastFrom: "${type}" cannot read events of its own type (a cycle)`,
+      );
+    }
+    if (extended.has(from)) {
+      throw new TypeError(`upcastFrom: "${type}" reads "${from}" already`);
+    }
+    extended.set(from, steps);
+  };
+  const step: UpcastStep = {
+    definition: older as AnyDefinition,
+    upcast: upcast as UpcastStep["upcast"],
+  };
+  add(olderType, [step]);
+  for (const [from, steps] of upcastTable(older as object)) {
+    add(from, [...steps, step]);
+  }
+  return extended;
+}
+
+/** `error`, an InvalidEventError, with `prefix` before each issue's message. */
+function within(error: unknown, prefix: string): unknown {
+  return error instanceof InvalidEventError
+    ? new InvalidEventError(
+      error.issues.map(({ path, message }) => ({
+        path,
+        message: prefix + message,
+      })),
+      { cause: error },
+    )
+    : error;
+}
+
+/**
+ * Reads `event`, of a type `definition` reads through upcasts, as an event
+ * of `definition`'s type: each older payload is checked by its definition,
+ * then upcast; the last payload by `definition` itself. The envelope is
+ * kept; metadata's `upcastfrom` records the type the event was stored as.
+ *
+ * @throws {InvalidEventError} When a schema refuses a payload or an upcast
+ * throws, naming the types of the step.
+ */
+export function upcastEvent(
+  definition: AnyDefinition,
+  event: DomainEvent,
+): DomainEvent {
+  const steps = upcastTable(definition).get(event.eventType) ?? [];
+  const { eventId, occurredAt, correlationId, causationId, metadata } = event;
+  const envelope: CreateEventOptions = {
+    eventId,
+    occurredAt,
+    correlationId,
+    causationId,
+    metadata: metadata as JsonObject,
+  };
+  let payload: unknown = event.payload;
+  steps.forEach(({ definition: older, upcast }, index) => {
+    const target = steps[index + 1]?.definition.type ?? definition.type;
+    const step = `upcasting "${older.type}" to "${target}": `;
+    let checked;
+    try {
+      checked = older.create(payload, envelope).payload;
+    } catch (error) {
+      throw within(error, step);
+    }
+    try {
+      payload = upcast(checked as never);
+    } catch (error) {
+      throw invalid(
+        "payload",
+        `the upcast from "${older.type}" to "${target}" to return a payload`,
+        "a throw: " + describeError(error),
+        { cause: error },
+      );
+    }
+  });
+  try {
+    return definition.create(payload, {
+      ...envelope,
+      metadata: { ...metadata, upcastfrom: event.eventType },
+    });
+  } catch (error) {
+    throw within(
+      error,
+      `after upcasting "${event.eventType}" to "${definition.type}": `,
+    );
+  }
+}
