@@ -14,7 +14,12 @@ export interface ConsumeOptions {
   consumer: Consumer;
   /** Runs the handlers of each event. */
   dispatcher: InProcessEventDispatcher;
-  /** Reads one message's JSON into an event; throws InvalidEventError for a bad one. */
+  /**
+   * Reads one message's JSON into an event, e.g.
+   * `(json) => fromCloudEvent(json, { definitions: [InviteCreated] })`, so
+   * that each payload is checked by its definition; throws
+   * InvalidEventError for a bad one. Default: `fromCloudEvent(json)`.
+   */
   read?: (json: string) => Parameters<InProcessEventDispatcher["dispatch"]>[0];
   /** Stops the loop after the current batch. */
   signal: AbortSignal;
@@ -135,6 +140,7 @@ if (import.meta.main) {
   await consumeEvents({
     consumer: await jetstream(nats).consumers.get(STREAM, "mailer"),
     dispatcher,
+    read: (json) => fromCloudEvent(json, { definitions: [InviteCreated] }),
     signal: stop.signal,
   });
   await nats.drain();

@@ -9,7 +9,8 @@ import pg from "pg";
 import { InProcessEventDispatcher } from "../../mod.ts";
 import { PostgresInbox } from "../../postgres.ts";
 import { consumeEvents } from "../../examples/nats/consumer.ts";
-import { CONSUMER, STREAM_NAME } from "./_setup.ts";
+import { fromCloudEvent } from "../../cloudevents.ts";
+import { CONSUMER, InviteCreated, OrderPlaced, STREAM_NAME } from "./_setup.ts";
 
 const crashBefore = Number(Deno.env.get("CRASH_BEFORE_ACK") ?? Infinity);
 const nats = await connect({ servers: Deno.env.get("NATS_URL")! });
@@ -39,6 +40,8 @@ await consumeEvents({
   dispatcher,
   signal: stop.signal,
   batch: 50,
+  read: (json) =>
+    fromCloudEvent(json, { definitions: [InviteCreated, OrderPlaced] }),
   onFetchError: (error) => console.error(`consumer ${Deno.pid}: ${error}`),
   beforeAck: () => {
     if (++received >= crashBefore) Deno.kill(Deno.pid, "SIGKILL");

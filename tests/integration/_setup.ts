@@ -2,9 +2,19 @@
 // the consumer's tables.
 import { AckPolicy, type JetStreamManager } from "@nats-io/jetstream";
 import type pg from "pg";
+import { defineEvent } from "../../mod.ts";
 import { ensureStream, STREAM } from "../../examples/nats/relay.ts";
 
 export const STREAM_NAME = STREAM;
+
+/** The events the suite sends, as the consumer reads them. */
+export const InviteCreated = defineEvent("invite.created").withPayload<
+  { email: string }
+>();
+export const OrderPlaced = defineEvent("order.placed", {
+  schema: (value): value is { orderId: string } =>
+    typeof (value as { orderId?: unknown }).orderId === "string",
+});
 export const CONSUMER = "integration";
 /** How long JetStream waits for an ack before it redelivers. */
 export const ACK_WAIT_MS = 2_000;

@@ -11,7 +11,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import pg from "pg";
-import { createEvent, type DomainEvent } from "../../mod.ts";
+import type { DomainEvent } from "../../mod.ts";
 import { PostgresInbox, PostgresOutbox } from "../../postgres.ts";
 import { startNats } from "../_servers/nats.ts";
 import { startPostgres } from "../_servers/postgres.ts";
@@ -20,6 +20,8 @@ import {
   CONSUMER,
   createConsumerTables,
   createStream,
+  InviteCreated,
+  OrderPlaced,
   STREAM_NAME,
 } from "./_setup.ts";
 
@@ -113,7 +115,7 @@ try {
     );
 
   // 1. A relay dies after publishing, before completing.
-  const first = createEvent("invite.created", { email: "ada@example.com" });
+  const first = InviteCreated.create({ email: "ada@example.com" });
   await store([first]);
   const crashed = await spawn("./_relay_process.ts", {
     ...env,
@@ -179,8 +181,7 @@ try {
   for (let batch = 0; batch < EVENTS; batch += 500) {
     const list = Array.from(
       { length: Math.min(500, EVENTS - batch) },
-      (_, index) =>
-        createEvent("order.placed", { orderId: `o_${batch + index}` }),
+      (_, index) => OrderPlaced.create({ orderId: `o_${batch + index}` }),
     );
     await store(list);
     events.push(...list);
