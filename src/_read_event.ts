@@ -127,7 +127,7 @@ export function readEvent(input: unknown, options: ReadOptions): DomainEvent {
   }
   if (issues.length) throw new InvalidEventError(issues);
   const event = fields as unknown as DomainEvent;
-  fields.eventId = event.eventId.toLowerCase();
+  fields["eventId"] = event.eventId.toLowerCase();
   if (!definitions) return seal(event);
   const definition = definitions.get(event.eventType);
   if (!definition) {
