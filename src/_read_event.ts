@@ -9,8 +9,8 @@ import {
   readJson,
   unreadable,
 } from "./json.ts";
-import type { CreateEventOptions, DomainEvent } from "./types.ts";
-import { upcastEvent, upcastTable } from "./_upcasts.ts";
+import type { DomainEvent } from "./types.ts";
+import { readAs, upcastTable } from "./_upcasts.ts";
 
 /** Any event definition. */
 // deno-lint-ignore no-explicit-any
@@ -140,13 +140,5 @@ export function readEvent(input: unknown, options: ReadOptions): DomainEvent {
       describeValue(event.eventType),
     );
   }
-  if (definition.type !== event.eventType) {
-    return upcastEvent(definition, event);
-  }
-  // The event's eventId, occurredAt, ids and metadata are create's options.
-  return definition.create.call(
-    definition,
-    event.payload,
-    event as CreateEventOptions,
-  );
+  return readAs(definition, event);
 }

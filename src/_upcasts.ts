@@ -93,19 +93,28 @@ function within(error: unknown, prefix: string): unknown {
 }
 
 /**
- * Reads `event`, of a type `definition` reads through upcasts, as an event
- * of `definition`'s type: each older payload is checked by its definition,
- * then upcast; the last payload by `definition` itself. The envelope is
- * kept; metadata's `upcastfrom` records the type the event was stored as.
+ * Makes `event` (valid, of `definition`'s type or of a type it reads) an
+ * event of `definition`: its `create` checks the payload. An older event is
+ * upcast first: each older payload is checked by its definition, then
+ * upcast. The envelope is kept; for an upcast event, metadata's
+ * `upcastfrom` records the type it was stored as.
  *
  * @throws {InvalidEventError} When a schema refuses a payload or an upcast
  * throws, naming the types of the step.
  */
-export function upcastEvent(
+export function readAs(
   definition: AnyDefinition,
   event: DomainEvent,
 ): DomainEvent {
-  const steps = upcastTable(definition).get(event.eventType) ?? [];
+  const steps = upcastTable(definition).get(event.eventType);
+  // The event's eventId, occurredAt, ids and metadata are create's options.
+  if (!steps) {
+    return definition.create.call(
+      definition,
+      event.payload,
+      event as CreateEventOptions,
+    );
+  }
   const { eventId, occurredAt, correlationId, causationId, metadata } = event;
   const envelope: CreateEventOptions = {
     eventId,

@@ -196,4 +196,33 @@ describe("upcastFrom", () => {
       // @ts-expect-error: the older payload has no `name`
       .upcastFrom(V1, (payload) => ({ email: payload.name, locale: "en" }));
   });
+
+  it("lets an error that is not about the event, from a hand-written older definition, through unchanged", () => {
+    const HandWritten = {
+      type: "invite.legacy",
+      create: () => {
+        throw new RangeError("the legacy store is gone");
+      },
+      is: (_value: unknown): _value is never => false,
+    };
+    const Reading = defineEvent("invite.created.v2", { schema: isV2 })
+      .upcastFrom(HandWritten, () => ({ email: "a@b.c", locale: "en" }));
+    const legacy = JSON.stringify({ ...stored, eventType: "invite.legacy" });
+    assert.throws(() => parseEvent(legacy, { definition: Reading }), {
+      name: "RangeError",
+      message: "the legacy store is gone",
+    });
+  });
+
+  it("refuses options whose generateEventId cannot be read", () => {
+    const options = Object.defineProperty({}, "generateEventId", {
+      get() {
+        throw new Error("trap");
+      },
+    });
+    assertRefused(
+      () => defineEvent("a", options),
+      /^options\.generateEventId: expected a readable value, got a throw: trap$/,
+    );
+  });
 });

@@ -122,6 +122,16 @@ describe("PostgresInbox", () => {
     const event = createEvent("a");
     assert.throws(() => new PostgresInbox({} as PGlite), TypeError);
     assert.throws(
+      () => new PostgresInbox({ query: () => {} } as unknown as PGlite),
+      TypeError,
+    );
+    // A pg Pool's shape (query and connect) is accepted as it is.
+    new PostgresInbox({ query: () => {}, connect: () => {} } as never);
+    await assert.rejects(inbox.handle(42 as never, event, () => {}), {
+      name: "TypeError",
+      message: "consumer: expected 1 to 128 characters, got number",
+    });
+    assert.throws(
       () => new PostgresInbox(db, { tablePrefix: "x; DROP TABLE y" }),
       TypeError,
     );
