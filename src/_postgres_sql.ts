@@ -7,6 +7,24 @@ export function isQueryable(value: unknown): value is SqlQueryable {
 }
 
 /**
+ * Checks that `db` is a `pg` Pool or a PGlite instance, by shape: `query`,
+ * and `transaction` (PGlite) or `connect` (a Pool).
+ *
+ * @throws {TypeError} When it is neither.
+ */
+export function checkDatabase(db: unknown): void {
+  if (
+    !isQueryable(db) ||
+    (typeof (db as { transaction?: unknown }).transaction !== "function" &&
+      typeof (db as { connect?: unknown }).connect !== "function")
+  ) {
+    throw new TypeError(
+      "db: expected a pg Pool or a PGlite instance (query with transaction or connect)",
+    );
+  }
+}
+
+/**
  * Runs `work` inside one transaction on `db`: PGlite's own `transaction`, or
  * `BEGIN`/`COMMIT` on a client of the pool. A rejection of `work` or of the
  * commit rolls back and rejects with the same error.

@@ -1,6 +1,7 @@
 import { assertDomainEvent } from "./guards.ts";
 import type { DomainEvent } from "./types.ts";
 import {
+  checkDatabase,
   checkTablePrefix,
   inTransaction,
   isQueryable,
@@ -71,15 +72,7 @@ export class PostgresInbox {
    * @throws {TypeError} When `db` is neither, or `tablePrefix` is not valid.
    */
   constructor(db: PostgresDatabase, options: PostgresInboxOptions = {}) {
-    if (
-      !isQueryable(db) ||
-      (typeof (db as { transaction?: unknown }).transaction !== "function" &&
-        typeof (db as { connect?: unknown }).connect !== "function")
-    ) {
-      throw new TypeError(
-        "db: expected a pg Pool or a PGlite instance (query with transaction or connect)",
-      );
-    }
+    checkDatabase(db);
     const { tablePrefix = "inbox_" } = options;
     this.table = `${checkTablePrefix(tablePrefix)}processed`;
     this.#db = db;

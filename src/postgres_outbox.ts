@@ -10,6 +10,7 @@ import {
   type PublishOptions,
 } from "../mod.ts";
 import {
+  checkDatabase,
   checkTablePrefix,
   inTransaction,
   isQueryable,
@@ -124,15 +125,7 @@ export class PostgresOutbox {
    * @throws {TypeError} When `db` is neither, or an option is unknown or out of range.
    */
   constructor(db: PostgresDatabase, options: PostgresOutboxOptions = {}) {
-    if (
-      !isQueryable(db) ||
-      (typeof (db as { transaction?: unknown }).transaction !== "function" &&
-        typeof (db as { connect?: unknown }).connect !== "function")
-    ) {
-      throw new TypeError(
-        "db: expected a pg Pool or a PGlite instance (query with transaction or connect)",
-      );
-    }
+    checkDatabase(db);
     checkOptionNames(options, OPTION_NAMES, "PostgresOutbox");
     const {
       tablePrefix = "outbox_",
