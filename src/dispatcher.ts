@@ -1,3 +1,4 @@
+import { checkArgument, checkOptions } from "./_arguments.ts";
 import {
   type CheckedDefinition,
   isCheckable,
@@ -11,7 +12,7 @@ import {
   type InvalidEventError,
   MaxDepthExceededError,
 } from "./errors.ts";
-import { sealedBy } from "./envelope.ts";
+import { sealedBy } from "./_envelope.ts";
 import { createEvent } from "./event.ts";
 import { assertDomainEvent } from "./guards.ts";
 import type {
@@ -20,7 +21,6 @@ import type {
   Middleware,
   Unsubscribe,
 } from "./handler.ts";
-import { describeValue } from "./json.ts";
 import type { DomainEvent, JsonObject } from "./types.ts";
 
 /**
@@ -63,16 +63,16 @@ export interface DispatcherOptions {
    * Receives the failures the dispatch does not reject with; required in
    * `"isolate"` mode.
    *
-   * It should not throw. If it does, nothing is lost and nothing is left
-   * running: the dispatch goes on as if it had returned (the other handlers
-   * still run, the other failures are still reported), and once every
-   * handler has settled the dispatch rejects with the first error it threw.
-   * In `"fail-fast"` parallel mode, where that error takes the place of the
-   * first {@linkcode HandlerError}, that failure is then passed to
-   * `onHandlerError` too, after the others. (`"collect"` mode and sequential
-   * `"fail-fast"` dispatches never call it; `dispatchAll` in `"collect"` mode
-   * calls it with the failures it collected when something else stops it,
-   * and then ignores what it throws: it rejects with what stopped it.)
+   * If it throws, the dispatch goes on as if it had returned, and once every
+   * handler has settled it rejects with the first error `onHandlerError`
+   * threw.
+   *
+   * (In `"fail-fast"` parallel mode that error takes the place of the first
+   * {@linkcode HandlerError}, which is then passed to `onHandlerError` too,
+   * after the others. `"collect"` mode and sequential `"fail-fast"`
+   * dispatches never call it; `dispatchAll` in `"collect"` mode calls it with
+   * the failures it collected when something else stops it, and rejects with
+   * what stopped it.)
    *
    * @default {undefined}
    */
@@ -220,23 +220,9 @@ function nameOf(handler: object): string {
   return "anonymous";
 }
 
-/** Throws a TypeError `${name}: expected ${expected}, got ${value}` unless `ok`. */
-function check(
-  ok: unknown,
-  name: string,
-  expected: string,
-  value: unknown,
-): void {
-  if (!ok) {
-    throw new TypeError(
-      `${name}: expected ${expected}, got ${describeValue(value)}`,
-    );
-  }
-}
-
 /** Checks a timeout option: an integer from 1 to 2^31-1 ms, or Infinity (none). */
 function checkTimeout(name: string, value: unknown): void {
-  check(
+  checkArgument(
     value === undefined || value === Infinity ||
       (Number.isInteger(value) && (value as number) >= 1 &&
         (value as number) <= 2 ** 31 - 1),
@@ -251,9 +237,9 @@ function signalOf(
   options: DispatchOptions | undefined,
 ): AbortSignal | undefined {
   if (options === undefined) return undefined;
-  check(typeof options == "object" && options, "options", "an object", options);
+  checkOptions(options, ["signal"]);
   const { signal } = options;
-  check(
+  checkArgument(
     signal === undefined || signal instanceof AbortSignal,
     "signal",
     "an AbortSignal",
@@ -403,12 +389,20 @@ export class InProcessEventDispatcher {
    *   values, `maxDepth` is not an integer >= 0, `handlerTimeoutMs` is not an
    *   integer from 1 to 2147483647 or `Infinity`, `onHandlerError` or
    *   `onUnhandled` is given but is not a function, or `errorMode` is
-   *   `"isolate"` without an `onHandlerError` function. The message names the
-   *   option, what was expected and what was found:
+   *   `"isolate"` without an `onHandlerError` function, or an option name is
+   *   not one of DispatcherOptions'. The message names the option, what was expected and what was found:
    *   `maxDepth: expected an integer >= 0, got NaN`.
    */
   constructor(options: DispatcherOptions = {}) {
     const copy = { ...options };
+    checkOptions(copy, [
+      "concurrency",
+      "errorMode",
+      "onHandlerError",
+      "maxDepth",
+      "onUnhandled",
+      "handlerTimeoutMs",
+    ]);
     const {
       maxDepth = 32,
       errorMode,
@@ -416,34 +410,34 @@ export class InProcessEventDispatcher {
       onHandlerError,
       onUnhandled,
     } = copy;
-    check(
+    checkArgument(
       Number.isInteger(maxDepth) && maxDepth >= 0,
       "maxDepth",
       "an integer >= 0",
       maxDepth,
     );
-    check(
+    checkArgument(
       errorMode === undefined || errorMode == "fail-fast" ||
         errorMode == "collect" || errorMode == "isolate",
       "errorMode",
       `"fail-fast" or "collect" or "isolate"`,
       errorMode,
     );
-    check(
+    checkArgument(
       concurrency === undefined || concurrency == "sequential" ||
         concurrency == "parallel",
       "concurrency",
       `"sequential" or "parallel"`,
       concurrency,
     );
-    check(
+    checkArgument(
       typeof onHandlerError == "function" ||
         (onHandlerError === undefined && errorMode != "isolate"),
       "onHandlerError",
       "a function",
       onHandlerError,
     );
-    check(
+    checkArgument(
       onUnhandled === undefined || typeof onUnhandled == "function",
       "onUnhandled",
       "a function",
@@ -476,8 +470,8 @@ export class InProcessEventDispatcher {
    * @param options `timeoutMs`, this handler's timeout.
    * @returns A function that unregisters it (also `Disposable`).
    * @throws {TypeError} When `handler` is neither a function nor an object
-   *   with a `handle` method, `timeoutMs` is not valid, or another definition
-   *   is registered for the type.
+   *   with a `handle` method, `timeoutMs` is not valid, `options` has another
+   *   key, or another definition is registered for the type.
    */
   register<TType extends string, TPayload extends JsonObject>(
     definition: EventDefinition<TType, TPayload>,
@@ -494,7 +488,7 @@ export class InProcessEventDispatcher {
    * @param handler A function, or an object with a `handle` method.
    * @param options `timeoutMs`, this handler's timeout.
    * @returns A function that unregisters it (also `Disposable`).
-   * @throws {TypeError} When `handler` is neither a function nor an object with a `handle` method, or `timeoutMs` is not valid.
+   * @throws {TypeError} When `handler` is neither a function nor an object with a `handle` method, `timeoutMs` is not valid, or `options` has another key.
    */
   register<TType extends string>(
     type: TType,
@@ -522,7 +516,7 @@ export class InProcessEventDispatcher {
    * @param handler A function, or an object with a `handle` method.
    * @param options `timeoutMs`, this handler's timeout.
    * @returns A function that unregisters it (also `Disposable`).
-   * @throws {TypeError} When `handler` is neither a function nor an object with a `handle` method, or `timeoutMs` is not valid.
+   * @throws {TypeError} When `handler` is neither a function nor an object with a `handle` method, `timeoutMs` is not valid, or `options` has another key.
    *
    * @example Usage
    * ```ts
@@ -607,7 +601,12 @@ export class InProcessEventDispatcher {
    * ```
    */
   observe(observer: EventObserver): Unsubscribe {
-    check(typeof observer == "function", "observer", "a function", observer);
+    checkArgument(
+      typeof observer == "function",
+      "observer",
+      "a function",
+      observer,
+    );
     if (!this.#observers.includes(observer)) {
       this.#observers = [...this.#observers, observer];
     }
@@ -645,7 +644,7 @@ export class InProcessEventDispatcher {
    * ```
    */
   use(middleware: Middleware): Unsubscribe {
-    check(
+    checkArgument(
       typeof middleware == "function",
       "middleware",
       "a function",
@@ -722,7 +721,7 @@ export class InProcessEventDispatcher {
    *   event, or a definition registered for its type refuses it; no handler runs.
    * @throws {HandlerError} (as a rejection) In `"fail-fast"` mode, for the first failing handler.
    * @throws {DispatchError} (as a rejection) In `"collect"` mode, when handlers failed.
-   * @throws {TypeError} (as a rejection) When `options.signal` is not an AbortSignal.
+   * @throws {TypeError} (as a rejection) When `options.signal` is not an AbortSignal, or `options` has another key.
    *
    * @example Usage
    * ```ts
@@ -862,12 +861,13 @@ export class InProcessEventDispatcher {
     options: RegisterOptions | undefined,
     definition: CheckedDefinition | undefined,
   ): Unsubscribe {
-    check(
+    checkArgument(
       isHandler(handler),
       "handler",
       "a function or an object with a handle method",
       handler,
     );
+    checkOptions(options, ["timeoutMs"]);
     const timeoutMs = options?.timeoutMs;
     checkTimeout("timeoutMs", timeoutMs);
     const entry = this.#handlers.get(type) ?? EMPTY;

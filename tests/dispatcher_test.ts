@@ -727,6 +727,39 @@ describe("error modes", () => {
     }
   });
 
+  it("refuses an option name it does not know, in the constructor, register, registerAny and dispatch, naming it", async () => {
+    const names =
+      "concurrency, errorMode, onHandlerError, maxDepth, onUnhandled, handlerTimeoutMs";
+    assert.throws(
+      () =>
+        new InProcessEventDispatcher(
+          { handlerTimeout: 1000 } as unknown as DispatcherOptions,
+        ),
+      new TypeError(`options: expected only ${names}, got "handlerTimeout"`),
+    );
+    const dispatcher = new InProcessEventDispatcher();
+    const typo = { timeout: 5 } as unknown as { timeoutMs: number };
+    const refused = new TypeError(
+      'options: expected only timeoutMs, got "timeout"',
+    );
+    assert.throws(() => dispatcher.register("a", () => {}, typo), refused);
+    assert.throws(() => dispatcher.registerAny(() => {}, typo), refused);
+    assert.throws(
+      () =>
+        dispatcher.register("a", () => {}, 5 as unknown as { timeoutMs: 5 }),
+      new TypeError("options: expected an object, got 5"),
+    );
+    assert.equal(dispatcher.handlerCount(), 0);
+    const signal = new AbortController().signal;
+    await assert.rejects(
+      dispatcher.dispatch(
+        createEvent("a"),
+        { signal, sginal: signal } as unknown as { signal: AbortSignal },
+      ),
+      new TypeError('options: expected only signal, got "sginal"'),
+    );
+  });
+
   it("accepts every allowed option value, and undefined for the defaults", async () => {
     const report = () => {};
     for (const errorMode of [undefined, "fail-fast", "collect", "isolate"]) {

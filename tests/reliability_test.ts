@@ -1343,8 +1343,8 @@ describe("regressions: defects the reliability suite found in src/", () => {
   it("parseEvent/fromCloudEvent: a getter that throws a hostile value must end in InvalidEventError, not a TypeError", () => {
     // Today: TypeError "error.issues is not iterable" (payload) or the raw
     // trap error (envelope) escapes, because the catch blocks call
-    // `instanceof` / `.message` on the thrown value. Fix in src/json.ts and
-    // src/envelope.ts: make describeError total (try/catch around it) and
+    // `instanceof` / `.message` on the thrown value. Fix in src/_messages.ts and
+    // src/_envelope.ts: make describeError total (try/catch around it) and
     // recognise the library's own errors without `instanceof` on foreign
     // values (e.g. remember the error `fail` threw and compare identity).
     for (const thrown of [hostileThrown, errorWithBadMessage]) {

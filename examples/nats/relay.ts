@@ -5,7 +5,7 @@
 // listener again). Run it as its own process:
 //   NATS_URL=127.0.0.1:4222 DATABASE_URL=postgres://... deno run -A examples/nats/relay.ts
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { type DomainEvent } from "../../mod.ts";
+import type { DomainEvent } from "../../mod.ts";
 import { toCloudEvent } from "../../cloudevents.ts";
 
 /** The stream every relayed event goes to, and its subjects. */

@@ -1,98 +1,13 @@
-import { type EventIssue, InvalidEventError } from "./errors.ts";
+import { formatPath, invalid, unreadable } from "./_issues.ts";
+import { describeValue } from "./_messages.ts";
 import type { JsonObject } from "./types.ts";
 
 /** The frozen empty object shared by events created without a payload or metadata. */
 export const EMPTY_OBJECT: JsonObject = Object.freeze({});
 
-/** An issue whose message is `expected ${expected}, got ${got}`. */
-export function issue(path: string, expected: string, got: string): EventIssue {
-  return { path, message: `expected ${expected}, got ${got}` };
-}
-
-/** An InvalidEventError with one {@linkcode issue}. */
-export function invalid(
-  path: string,
-  expected: string,
-  got: string,
-  options?: ErrorOptions,
-): InvalidEventError {
-  return new InvalidEventError([issue(path, expected, got)], options);
-}
-
-/**
- * `error` as an InvalidEventError: itself, or, for anything else thrown
- * while reading a value, one that says so at `path`.
- */
-export function unreadable(error: unknown, path: string): InvalidEventError {
-  try {
-    if (error instanceof InvalidEventError) return error;
-  } catch {
-    // A Proxy whose getPrototypeOf trap throws: not one of ours.
-  }
-  return invalid(path, "a readable value", "a throw: " + describeError(error), {
-    cause: error,
-  });
-}
-
-/** What a caught error says: its message, or the thrown value described. */
-export function describeError(error: unknown): string {
-  try {
-    return error instanceof Error
-      ? String(error.message)
-      : describeValue(error);
-  } catch {
-    return "a value that cannot be inspected";
-  }
-}
-
-/** Names a value for an error message: `NaN`, `"abc"`, `undefined`, `a function`, `Date`. */
-export function describeValue(value: unknown): string {
-  const type = typeof value;
-  if (type == "string") {
-    const text = value as string;
-    return JSON.stringify(text.slice(0, 40)) + (text.length > 40 ? "…" : "");
-  }
-  if (type == "object" && value) {
-    try {
-      const prototype = Object.getPrototypeOf(value);
-      if (!prototype || prototype == Object.prototype) return "an object";
-      // A class instance is named by its class; an object whose prototype is
-      // another object (or another realm's Object.prototype) is not.
-      const name = prototype.constructor?.name;
-      return typeof name == "string" && name && name != "Object"
-        ? name
-        : "an object with a custom prototype";
-    } catch {
-      return "an object that cannot be inspected";
-    }
-  }
-  return value == null || type == "number" || type == "boolean"
-    ? String(value)
-    : "a " + type;
-}
-
 /** Whether `value` is an object other than an array (or null). */
 export function isRecord(value: unknown): boolean {
   return typeof value == "object" && !!value && !Array.isArray(value);
-}
-
-/**
- * Formats a path the way a reader writes it in code: `payload.items[2]["a b"]`;
- * with an empty `root`, `items[2]`.
- */
-export function formatPath(
-  root: string,
-  keys: readonly (PropertyKey | { readonly key: PropertyKey })[],
-): string {
-  for (const segment of keys) {
-    const key = (segment as { key?: PropertyKey }).key ?? segment;
-    root += typeof key == "number"
-      ? `[${key}]`
-      : typeof key == "string" && /^[a-z_$][\w$]*$/i.test(key)
-      ? (root && ".") + key
-      : `[${JSON.stringify(String(key))}]`;
-  }
-  return root;
 }
 
 /**

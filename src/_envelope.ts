@@ -1,5 +1,7 @@
 import { type EventIssue, InvalidEventError } from "./errors.ts";
-import { describeValue, invalid, isRecord, issue, unreadable } from "./json.ts";
+import { invalid, issue, unreadable } from "./_issues.ts";
+import { isRecord } from "./_json.ts";
+import { describeValue } from "./_messages.ts";
 
 /** A test that `value` is a string matching `pattern`. */
 const matches = (pattern: RegExp) => (value: unknown): boolean =>
@@ -89,7 +91,7 @@ export function sealedBy(event: object): object | undefined {
  * `occurredAt`, `correlationId` or `causationId`): a problem is added to
  * `issues`, or, without `issues`, thrown, at `path`.
  */
-export function check(
+export function checkField(
   field: string,
   value: unknown,
   issues?: EventIssue[],
@@ -125,7 +127,7 @@ export function readFields(
   } catch (error) {
     throw unreadable(error, "");
   }
-  for (const field in CHECKS) check(field, fields[field], issues);
+  for (const field in CHECKS) checkField(field, fields[field], issues);
   return fields;
 }
 
