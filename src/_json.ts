@@ -18,7 +18,7 @@ export function isRecord(value: unknown): boolean {
  */
 export function readJson(input: unknown, maxLength: number): unknown {
   if (typeof input != "string") return input;
-  if (!(input.length <= maxLength)) { // a NaN limit refuses, never lifts the limit
+  if (!(input.length <= maxLength)) { // a NaN limit refuses, never lifts it
     throw invalid(
       "",
       `at most ${maxLength} characters of JSON`,
@@ -83,186 +83,248 @@ export function copyJsonObject(
   // more than MAX_JSON_CHARS, so that every event can be written out.
   maxChars: number = MAX_JSON_CHARS,
 ): JsonObject {
-  maxChars = Math.min(maxChars, MAX_JSON_CHARS); // NaN stays NaN: refuses all
   // Counting exactly costs a scan of every string and key: the first walk
   // counts the most each value could take (a number 25 characters, a string
   // six per character), and only a copy whose bound passes the limit is
   // walked again, counting exactly.
   try {
-    return walk(value, root, maxDepth, maxChars, false);
+    return new JsonCopy(root, maxDepth, maxChars, false).object(value);
   } catch (error) {
     if (error !== RECOUNT) throw error;
-    return walk(value, root, maxDepth, maxChars, true);
+    return new JsonCopy(root, maxDepth, maxChars, true).object(value);
   }
 }
 
 /** Thrown by a walk that counts bounds when the bound passes the limit. */
 const RECOUNT = {};
 
-/** One walk of {@linkcode copyJsonObject}, counting exactly or bounds. */
-function walk(
-  value: unknown,
-  root: string,
-  maxDepth: number,
-  maxChars: number,
-  exact: boolean,
-): JsonObject {
-  // The path to the value being copied, and the containers holding it.
-  const keys: (string | number)[] = [];
-  const ancestors: object[] = [];
-  // The characters of JSON text the values copied so far take.
-  let chars = 0;
-  // A subtree met again (the same object in two places) is copied once:
-  // its copy, its levels of nesting and its characters, for the limits.
-  // Payloads of a few dozen containers never pay for the map; a graph with
-  // more paths than objects gets it after 64 copies, and stays linear.
-  let copies: Map<object, [unknown, number, number]> | undefined;
-  let containers = 0;
-  // The levels of nesting of the container copied last.
-  let levels = 0;
+/** A container copied: its copy, its levels of nesting, its characters. */
+interface CopiedContainer {
+  readonly copy: object;
+  readonly levels: number;
+  readonly chars: number;
+}
 
-  const fail = (expected: string, got: string): never => {
-    throw invalid(formatPath(root, keys), expected, got);
-  };
-  const overLimit = (): never => {
-    if (!exact) throw RECOUNT;
-    return fail(`at most ${maxChars} characters of JSON`, "more");
-  };
-  const spend = (count: number): void => {
-    if (!((chars += count) <= maxChars)) overLimit();
-  };
-  const text = (item: string): number =>
-    exact ? jsonLength(item, maxChars - chars) : item.length * 6 + 2;
-  const copy = (item: unknown): unknown => {
+/**
+ * One walk of {@linkcode copyJsonObject}: the path it is at, the characters
+ * spent so far, and the containers it met.
+ */
+class JsonCopy {
+  readonly #root: string;
+  /** The limits as given, for the messages. */
+  readonly #maxDepth: number;
+  readonly #maxChars: number;
+  /** The limits compared with: a limit that is NaN or negative refuses all. */
+  readonly #depthLimit: number;
+  readonly #charLimit: number;
+  /** Whether strings are counted exactly, or by their bound. */
+  readonly #exact: boolean;
+  /** The path to the value being copied. */
+  readonly #keys: (string | number)[] = [];
+  /** The containers holding the value being copied, outermost first. */
+  readonly #ancestors: object[] = [];
+  /** The characters of JSON text the values copied so far take. */
+  #chars = 0;
+  /** How many containers were copied. */
+  #containers = 0;
+  /**
+   * A subtree met again (the same object in two places) is copied once.
+   * Payloads of a few dozen containers never pay for the map; a graph with
+   * more paths than objects gets it after 64 copies, and stays linear.
+   */
+  #copies: Map<object, CopiedContainer> | undefined;
+
+  constructor(
+    root: string,
+    maxDepth: number,
+    maxChars: number,
+    exact: boolean,
+  ) {
+    this.#root = root;
+    this.#maxDepth = maxDepth;
+    this.#maxChars = maxChars = Math.min(maxChars, MAX_JSON_CHARS);
+    this.#depthLimit = maxDepth >= 0 ? maxDepth : -1;
+    this.#charLimit = maxChars >= 0 ? maxChars : -1;
+    this.#exact = exact;
+  }
+
+  /** Copies `value`, which must be a plain object. */
+  object(value: unknown): JsonObject {
+    try {
+      if (!isRecord(value)) this.#fail("a plain object", describeValue(value));
+      return this.#container(value as object).copy as JsonObject;
+    } catch (error) {
+      if (error === RECOUNT) throw error;
+      throw unreadable(error, formatPath(this.#root, this.#keys));
+    }
+  }
+
+  #fail(expected: string, got: string): never {
+    throw invalid(formatPath(this.#root, this.#keys), expected, got);
+  }
+
+  #overLimit(): never {
+    if (!this.#exact) throw RECOUNT;
+    return this.#fail(`at most ${this.#maxChars} characters of JSON`, "more");
+  }
+
+  #spend(count: number): void {
+    this.#chars += count;
+    if (this.#chars > this.#charLimit) this.#overLimit();
+  }
+
+  #stringLength(text: string): number {
+    return this.#exact
+      ? jsonLength(text, this.#charLimit - this.#chars)
+      : text.length * 6 + 2;
+  }
+
+  /**
+   * Copies `item` into `target[key]`; returns its levels of nesting (0 for
+   * a primitive).
+   */
+  #copyInto(
+    target: Record<string | number, unknown>,
+    key: string | number,
+    item: unknown,
+  ): number {
+    if (typeof item == "object" && item !== null) {
+      const copied = this.#container(item);
+      target[key] = copied.copy;
+      return copied.levels;
+    }
+    target[key] = this.#primitive(item);
+    return 0;
+  }
+
+  #primitive(item: unknown): unknown {
     switch (typeof item) {
       case "string":
-        spend(text(item));
+        this.#spend(this.#stringLength(item));
         return item;
       case "number":
-        // Finite: NaN and ±Infinity give NaN.
-        if (item - item != 0) fail("a finite number", describeValue(item));
-        spend(exact ? String(item).length : 25);
+        if (!Number.isFinite(item)) {
+          this.#fail("a finite number", describeValue(item));
+        }
+        this.#spend(this.#exact ? String(item).length : 25);
         return item;
       case "boolean":
-        spend(item ? 4 : 5);
+        this.#spend(item ? 4 : 5);
         return item;
-      case "object":
-        if (item === null) {
-          spend(4);
-          return item;
-        }
-        return copyContainer(item);
     }
-    return fail("JSON data", describeValue(item));
-  };
-  const copyContainer = (item: object): unknown => {
+    if (item === null) {
+      this.#spend(4);
+      return item;
+    }
+    return this.#fail("JSON data", describeValue(item));
+  }
+
+  #container(item: object): CopiedContainer {
     const array = Array.isArray(item);
     const prototype = Object.getPrototypeOf(item);
     if (
       array
         ? prototype != Array.prototype
         : prototype && prototype != Object.prototype
-    ) fail(`a plain ${array ? "array" : "object"}`, describeValue(item));
-    const seen = copies?.get(item);
-    if (!(ancestors.length + (seen?.[1] ?? 1) <= maxDepth)) {
-      fail(`at most ${maxDepth} levels of nesting`, "more");
+    ) this.#fail(`a plain ${array ? "array" : "object"}`, describeValue(item));
+    const ancestors = this.#ancestors;
+    const seen = this.#copies?.get(item);
+    if (ancestors.length + (seen?.levels ?? 1) > this.#depthLimit) {
+      this.#fail(`at most ${this.#maxDepth} levels of nesting`, "more");
     }
     if (seen) {
-      spend(seen[2]);
-      levels = seen[1];
-      return seen[0];
+      this.#spend(seen.chars);
+      return seen;
     }
-    if (ancestors.includes(item)) fail("JSON data", "a cycle");
+    if (ancestors.includes(item)) this.#fail("JSON data", "a cycle");
     ancestors.push(item);
-    const start = chars;
-    let deepest = 0;
-    // The opening bracket, and for each item a comma or the closing one.
-    let entries = 0;
-    spend(1);
+    const start = this.#chars;
+    this.#spend(1); // the opening bracket
     for (const symbol of Object.getOwnPropertySymbols(item)) {
       if ({}.propertyIsEnumerable.call(item, symbol)) {
-        fail("string keys", String(symbol));
+        this.#fail("string keys", String(symbol));
       }
     }
-    // deno-lint-ignore no-explicit-any
-    let copied: any = {};
+    const keys = this.#keys;
+    // The deepest item's levels, and how many items were written.
+    let deepest = 0;
+    let entries = 0;
+    let copy: Record<string | number, unknown>;
     if (array) {
       // Read once: an array that changes while it is copied is refused
       // below, and one too long for the characters left (each item takes
       // at least two) is refused before any is read.
       const length = (item as unknown[]).length;
-      if (!(length * 2 <= maxChars - chars)) overLimit();
-      copied = new Array(length);
+      if (length * 2 > this.#charLimit - this.#chars) this.#overLimit();
+      copy = new Array(length) as unknown as Record<number, unknown>;
       for (; entries < length; entries++) {
         keys.push(entries);
-        levels = 0;
-        copied[entries] = copy((item as unknown[])[entries]);
+        const levels = this.#copyInto(
+          copy,
+          entries,
+          (item as unknown[])[entries],
+        );
         if (levels > deepest) deepest = levels;
-        spend(1);
+        this.#spend(1); // a comma or the closing bracket
         keys.pop();
       }
-      checkArray(item as unknown[], length, fail);
+      this.#checkArray(item as unknown[], length);
     } else {
+      copy = {};
       for (const key of Object.keys(item)) {
         keys.push(key);
         if (key == "__proto__") {
-          fail('any key but "__proto__"', describeValue(key));
+          this.#fail('any key but "__proto__"', describeValue(key));
         }
         const property = (item as Record<string, unknown>)[key];
-        levels = 0;
         if (property !== undefined) {
-          spend(text(key) + 2); // "key": and a comma
-          copied[key] = copy(property);
+          // "key": and a comma or the closing brace
+          this.#spend(this.#stringLength(key) + 2);
+          const levels = this.#copyInto(copy, key, property);
+          if (levels > deepest) deepest = levels;
           entries++;
         }
-        if (levels > deepest) deepest = levels;
         keys.pop();
       }
     }
-    if (!entries) spend(1);
+    if (!entries) this.#spend(1); // the closing bracket of an empty one
     ancestors.pop();
-    levels = deepest + 1;
-    Object.freeze(copied);
-    if (++containers > 64) {
-      (copies ??= new Map()).set(item, [copied, levels, chars - start]);
+    const copied: CopiedContainer = {
+      copy: Object.freeze(copy),
+      levels: deepest + 1,
+      chars: this.#chars - start,
+    };
+    if (++this.#containers > 64) {
+      (this.#copies ??= new Map()).set(item, copied);
     }
     return copied;
-  };
-
-  try {
-    return isRecord(value)
-      ? copy(value) as JsonObject
-      : fail("a plain object", describeValue(value));
-  } catch (error) {
-    throw error === RECOUNT ? error : unreadable(error, formatPath(root, keys));
   }
-}
 
-/**
- * Refuses an array, just copied up to `length`, whose length changed, or
- * whose enumerable keys are not exactly its indices: holes, or properties
- * JSON.stringify would drop.
- */
-function checkArray(
-  array: unknown[],
-  length: number,
-  fail: (expected: string, got: string) => never,
-): void {
-  if (array.length !== length) {
-    fail("an array that keeps its length while it is copied", "a new length");
-  }
-  // Its indices, in order, then its other keys.
-  const names = Object.keys(array);
-  if (
-    names.length != length ||
-    length && names[length - 1] !== String(length - 1)
-  ) {
-    const other = names.find((name) =>
-      !(String(+name >>> 0) === name && +name < length) // not an index
-    );
-    fail(
-      "an array without holes or other properties",
-      other === undefined ? "holes" : "the property " + other,
-    );
+  /**
+   * Refuses an array, just copied up to `length`, whose length changed, or
+   * whose enumerable keys are not exactly its indices: holes, or properties
+   * JSON.stringify would drop.
+   */
+  #checkArray(array: unknown[], length: number): void {
+    if (array.length !== length) {
+      this.#fail(
+        "an array that keeps its length while it is copied",
+        "a new length",
+      );
+    }
+    // Its indices, in order, then its other keys.
+    const names = Object.keys(array);
+    if (
+      names.length != length ||
+      length && names[length - 1] !== String(length - 1)
+    ) {
+      const other = names.find((name) =>
+        !(String(+name >>> 0) === name && +name < length) // not an index
+      );
+      this.#fail(
+        "an array without holes or other properties",
+        other === undefined ? "holes" : "the property " + other,
+      );
+    }
   }
 }
