@@ -324,7 +324,7 @@ function abortable(
 function invoke(
   handler: Handler,
   event: DomainEvent,
-  context: Context,
+  context: Dispatch,
   middleware: readonly Middleware[],
   index: number,
 ): unknown {
@@ -339,7 +339,11 @@ function invoke(
 }
 
 /** Calls a function handler, or an object handler's `handle` method. */
-function call(handler: Handler, event: DomainEvent, context: Context): unknown {
+function call(
+  handler: Handler,
+  event: DomainEvent,
+  context: Dispatch,
+): unknown {
   return typeof handler == "function"
     ? handler(event, context)
     : handler.handle(event, context);
@@ -835,7 +839,13 @@ export class InProcessEventDispatcher {
           failures.push(...error.errors);
           continue;
         }
-        for (const failure of failures) report(this.#options, failure);
+        for (const failure of failures) {
+          try {
+            this.#options.onHandlerError?.(failure);
+          } catch {
+            // It rejects with what stopped it, as onHandlerError's JSDoc says.
+          }
+        }
         if (
           error instanceof DomainEventError || error instanceof DispatchError
         ) {
@@ -943,18 +953,18 @@ export class InProcessEventDispatcher {
       const observers = this.#observers;
       let result: Promise<unknown> | undefined;
       if (list.length || observers.length) {
-        result = new Context(
+        result = new Dispatch(
           this.#run,
           event,
           depth,
-          options,
           signal,
+          options,
           own,
           any,
           list,
           this.#middleware,
-          observers.length,
-        ).start(observers);
+          observers,
+        ).start();
       }
       if (!list.length) options.onUnhandled?.(event);
       if (!result) return DONE;
@@ -965,89 +975,64 @@ export class InProcessEventDispatcher {
   };
 }
 
-/** Passes a failure the dispatch does not reject with to `onHandlerError`; returns what it threw. */
-function report(
-  options: DispatcherOptions,
-  error: HandlerError,
-): [unknown] | undefined {
-  try {
-    options.onHandlerError?.(error);
-  } catch (thrown) {
-    return [thrown];
-  }
-  return undefined;
+/** A failure of a dispatch, and where its observer or handler stands among them. */
+interface Failure {
+  /** Observers first, in order, then handlers in order. */
+  readonly position: number;
+  readonly error: HandlerError;
 }
 
 /**
- * One dispatch of one event: the context its handlers get, and its state.
- * `publish` and `dispatch` are made when read, so that they need no `this`.
+ * One dispatch of one event. It reads top to bottom: the context its
+ * handlers get (`depth`, `signal`, `publish`, `dispatch`); `run`, which calls
+ * the observers, then the handlers one after the other (`#sequential`) or
+ * all at once (`#parallel`); and `#settle`, the one step that resolves or
+ * rejects the dispatch by its error mode. When every handler returns
+ * synchronously the dispatch is synchronous and makes no promise. (The
+ * handler context is this object, not a second one: one allocation per
+ * dispatch, and its state stays private.)
  */
-class Context implements HandlerContext {
+class Dispatch implements HandlerContext {
   readonly depth: number;
-  #event: DomainEvent;
-  #run: Run;
-  #options: DispatcherOptions;
-  #signal: AbortSignal | undefined;
+  readonly #event: DomainEvent;
+  readonly #run: Run;
+  readonly #signal: AbortSignal | undefined;
+  readonly #options: DispatcherOptions;
   /** The type's own entry and the `registerAny` one, for their timeouts. */
-  #own: Entry;
-  #any: Entry;
+  readonly #own: Entry;
+  readonly #any: Entry;
   /** `#own`'s handlers, then `#any`'s. */
-  #list: readonly Handler[];
-  #middleware: readonly Middleware[];
-  /** How many observers come before the handlers in `#failures`. */
-  #offset: number;
-  /** Failures indexed by observer, then handler: `flat()` lists them in that order. */
-  #failures?: HandlerError[];
-  #pending?: Promise<unknown>[];
-  /** The first error `onHandlerError` threw, boxed (it may be `undefined`). */
-  #thrown?: [unknown];
+  readonly #handlers: readonly Handler[];
+  readonly #middleware: readonly Middleware[];
+  readonly #observers: readonly EventObserver[];
+  /** The failures the settle step rejects with (none in isolate mode). */
+  #failures: Failure[] | undefined;
+  /** Whether `onHandlerError` threw, and the first error it threw. */
+  #reportThrew?: boolean;
+  #reportError: unknown;
 
   constructor(
     run: Run,
     event: DomainEvent,
     depth: number,
-    options: DispatcherOptions,
     signal: AbortSignal | undefined,
+    options: DispatcherOptions,
     own: Entry,
     any: Entry,
-    list: readonly Handler[],
+    handlers: readonly Handler[],
     middleware: readonly Middleware[],
-    offset: number,
+    observers: readonly EventObserver[],
   ) {
     this.#run = run;
     this.#event = event;
     this.depth = depth;
-    this.#options = options;
     this.#signal = signal;
+    this.#options = options;
     this.#own = own;
     this.#any = any;
-    this.#list = list;
+    this.#handlers = handlers;
     this.#middleware = middleware;
-    this.#offset = offset;
-  }
-
-  /** Runs the observers and handlers; `undefined` when every one returned synchronously. */
-  start(observers: readonly EventObserver[]): Promise<unknown> | undefined {
-    if (observers.length) this.#observe(observers);
-    return this.#step(0);
-  }
-
-  /** Calls the observers; in sequential fail-fast, a failure stops the handlers, not them. */
-  #observe(observers: readonly EventObserver[]): void {
-    const info = { depth: this.depth };
-    let stop: [unknown] | undefined;
-    for (const [index, observer] of observers.entries()) {
-      try {
-        observer(this.#event, info);
-      } catch (cause) {
-        try {
-          this.#fail(observer, index, cause);
-        } catch (error) {
-          stop ??= [error];
-        }
-      }
-    }
-    if (stop) throw stop[0];
+    this.#observers = observers;
   }
 
   get signal(): AbortSignal {
@@ -1078,91 +1063,172 @@ class Context implements HandlerContext {
     };
   }
 
-  /** Never throws: a throw of `onHandlerError` is kept for `#finish`. */
-  #report(error: HandlerError): void {
-    const thrown = report(this.#options, error);
-    if (thrown) this.#thrown ??= thrown;
+  /**
+   * Runs it all; `undefined` when it ended synchronously without a failure.
+   * (Handlers see this object as their context: calling this again would
+   * run them twice, so the dispatcher alone should call it.)
+   */
+  start(): Promise<unknown> | undefined {
+    const observers = this.#observers;
+    if (observers.length) {
+      const info = { depth: this.depth };
+      for (const [position, observer] of observers.entries()) {
+        try {
+          observer(this.#event, info);
+        } catch (cause) {
+          this.#failed(position, observer, cause);
+        }
+      }
+      if (this.#stopped()) return this.#settle();
+    }
+    return this.#options.concurrency == "parallel"
+      ? this.#parallel()
+      : this.#sequential(0);
+  }
+
+  /** Runs the handlers from `start` on, each once the one before settled. */
+  #sequential(start: number): Promise<unknown> | undefined {
+    const handlers = this.#handlers;
+    for (let index = start; index < handlers.length; index++) {
+      const promise = this.#call(index);
+      if (promise) {
+        const next = () => {
+          if (this.#stopped()) return this.#settle();
+          // An aborted dispatch starts no further handler.
+          const signal = this.#signal;
+          if (signal?.aborted) throw signal.reason;
+          return this.#sequential(index + 1);
+        };
+        // One reaction for both outcomes: a tick less per async handler.
+        return promise.then(next, (cause) => {
+          this.#failed(
+            this.#positionOf(index),
+            handlers[index] as Handler,
+            cause,
+          );
+          return next();
+        });
+      }
+      if (this.#stopped()) break;
+    }
+    return this.#settle();
+  }
+
+  /** Starts every handler, then settles once all have. */
+  #parallel(): Promise<unknown> | undefined {
+    const handlers = this.#handlers;
+    let pending: Promise<unknown>[] | undefined;
+    for (let index = 0; index < handlers.length; index++) {
+      const promise = this.#call(index);
+      if (promise) {
+        (pending ??= []).push(promise.catch((cause) => {
+          this.#failed(
+            this.#positionOf(index),
+            handlers[index] as Handler,
+            cause,
+          );
+        }));
+      }
+    }
+    return pending
+      ? Promise.all(pending).then(() => this.#settle())
+      : this.#settle();
   }
 
   /**
-   * Records the failure of an observer (`index` among them) or a handler
-   * (`index` past the observers). Throws only to stop a sequential
-   * fail-fast dispatch.
+   * The one settle step: rejects with what the error mode says, else with
+   * the first error `onHandlerError` threw; else resolves.
    */
-  #fail(handler: object, index: number, cause: unknown): void {
-    const { errorMode, concurrency } = this.#options;
-    const error = new HandlerError(this.#event, nameOf(handler), cause);
-    if (errorMode == "isolate") this.#report(error);
-    else {
-      (this.#failures ??= [])[index] = error;
-      if (concurrency != "parallel" && errorMode != "collect") throw error;
-    }
-  }
-
-  /** Settles the dispatch once every handler has. */
-  #finish(): undefined {
-    const failures = this.#failures?.flat();
+  #settle(): undefined {
+    const failures = this.#failures;
     if (failures) {
+      const errors = failures
+        .sort((a, b) => a.position - b.position)
+        .map((failure) => failure.error);
+      const first = errors[0] as HandlerError;
       if (this.#options.errorMode == "collect") {
-        throw new DispatchError(this.#event, failures);
+        throw new DispatchError(this.#event, errors);
       }
-      for (const error of failures.slice(1)) this.#report(error);
-      if (!this.#thrown) throw failures[0];
-      this.#report(failures[0] as HandlerError);
+      if (this.#stopsAtFirst()) throw first;
+      // Parallel fail-fast: the others are reported; the first is the
+      // rejection, unless onHandlerError threw (then it is reported too).
+      for (const error of errors.slice(1)) this.#report(error);
+      if (!this.#reportThrew) throw first;
+      this.#report(first);
     }
-    if (this.#thrown) throw this.#thrown[0];
+    if (this.#reportThrew) throw this.#reportError;
   }
 
-  /** This handler's timeout: its registration's, else the dispatcher's. */
-  #timeoutOf(handler: Handler, index: number): number | undefined {
+  /** Whether a sequential fail-fast dispatch has failed, so ends now. */
+  #stopped(): boolean {
+    return this.#failures !== undefined && this.#stopsAtFirst();
+  }
+
+  /** Whether the first failure ends the dispatch: sequential fail-fast. */
+  #stopsAtFirst(): boolean {
+    const { concurrency, errorMode } = this.#options;
+    return concurrency != "parallel" && errorMode != "collect" &&
+      errorMode != "isolate";
+  }
+
+  /**
+   * Calls the handler at `index`: `undefined` when it returned
+   * synchronously (a throw is recorded as its failure), else its promise,
+   * timed by its timeout.
+   */
+  #call(index: number): Promise<unknown> | undefined {
+    const handler = this.#handlers[index] as Handler;
+    let promise;
+    try {
+      const result = (this.#middleware.length
+        ? invoke(handler, this.#event, this, this.#middleware, 0)
+        : call(handler, this.#event, this)) as
+          | PromiseLike<unknown>
+          | undefined;
+      if (typeof result?.then != "function") {
+        return undefined;
+      }
+      promise = Promise.resolve(result);
+    } catch (cause) {
+      this.#failed(this.#positionOf(index), handler, cause);
+      return undefined;
+    }
     const own = this.#own;
-    return (index < own.handlers.length ? own : this.#any).timeouts?.get(
-      handler,
-    ) ?? this.#options.handlerTimeoutMs;
+    const timeoutMs =
+      (index < own.handlers.length ? own : this.#any).timeouts?.get(handler) ??
+        this.#options.handlerTimeoutMs;
+    return timeoutMs === undefined || timeoutMs === Infinity
+      ? promise
+      : withTimeout(promise, timeoutMs);
   }
 
-  /** Runs the handlers from `start` on. */
-  #step(start: number): Promise<unknown> | undefined {
-    const list = this.#list;
-    const middleware = this.#middleware;
-    const offset = this.#offset;
-    for (let index = start; index < list.length; index++) {
-      const handler = list[index] as Handler;
-      let promise;
-      try {
-        const result = (middleware.length
-          ? invoke(handler, this.#event, this, middleware, 0)
-          : call(handler, this.#event, this)) as
-            | PromiseLike<unknown>
-            | undefined;
-        if (typeof result?.then != "function") {
-          continue;
-        }
-        promise = Promise.resolve(result);
-      } catch (cause) {
-        this.#fail(handler, offset + index, cause);
-        continue;
-      }
-      const timeoutMs = this.#timeoutOf(handler, index);
-      if (timeoutMs !== undefined && timeoutMs !== Infinity) {
-        promise = withTimeout(promise, timeoutMs);
-      }
-      const fail = (cause: unknown) =>
-        this.#fail(handler, offset + index, cause);
-      if (this.#options.concurrency != "parallel") {
-        const next = () => {
-          // An aborted dispatch starts no further handler.
-          if (this.#signal?.aborted) throw this.#signal.reason;
-          return this.#step(index + 1);
-        };
-        // One reaction for both outcomes: a tick less per async handler.
-        return promise.then(next, (cause) => (fail(cause), next()));
-      }
-      (this.#pending ??= []).push(promise.catch(fail));
+  /** Where the handler at `index` stands among the failures. */
+  #positionOf(index: number): number {
+    return this.#observers.length + index;
+  }
+
+  /**
+   * Records the failure of an observer or handler: reported at once in
+   * isolate mode, else kept for the settle step (in a sequential fail-fast
+   * dispatch, only the first: the dispatch ends with it).
+   */
+  #failed(position: number, handler: object, cause: unknown): void {
+    const error = new HandlerError(this.#event, nameOf(handler), cause);
+    if (this.#options.errorMode == "isolate") this.#report(error);
+    else if (!this.#stopped()) {
+      (this.#failures ??= []).push({ position, error });
     }
-    const pending = this.#pending;
-    return pending
-      ? Promise.all(pending).then(() => this.#finish())
-      : this.#finish();
+  }
+
+  /** Passes `error` to `onHandlerError`; keeps the first error it throws. */
+  #report(error: HandlerError): void {
+    try {
+      this.#options.onHandlerError?.(error);
+    } catch (thrown) {
+      if (!this.#reportThrew) {
+        this.#reportThrew = true;
+        this.#reportError = thrown;
+      }
+    }
   }
 }
