@@ -6,11 +6,11 @@ import {
   createEvent,
   defineEvent,
   type DomainEvent,
-  type EventIssue,
   InvalidEventError,
   type JsonObject,
 } from "../mod.ts";
 import { fromCloudEvent, toCloudEvent } from "../cloudevents.ts";
+import { assertInvalid } from "./_helpers.ts";
 
 const ID = "5b7c2f5e-8a8e-4e39-9f43-8e4a8f0c1d2b";
 const TIME = "2024-01-14T10:30:00.000Z";
@@ -18,14 +18,6 @@ const SOURCE = "https://example.com/invites";
 const NAME_MESSAGE = "expected an attribute name of a-z and 0-9 only, got ";
 const CLASH_MESSAGE = "expected a name no other attribute has, got ";
 const VALUE_MESSAGE = "expected a string, boolean or int32 value, got ";
-
-function assertInvalid(fn: () => unknown, issues: EventIssue[]): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof InvalidEventError, String(error));
-    assert.deepEqual(error.issues, issues);
-    return true;
-  });
-}
 
 /** Asserts that `fn` throws an InvalidEventError with one issue at `path`. */
 function assertInvalidAt(fn: () => unknown, path: string): void {

@@ -27,7 +27,7 @@ import type {
   JsonObject,
   JsonValue,
 } from "../mod.ts";
-import { FIELDS, MIB } from "./_envelope.ts";
+import { assertDeepFrozen, FIELDS, MIB } from "./_helpers.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -110,12 +110,6 @@ function safeDescribe(value: unknown): string {
   } catch {
     return typeof value;
   }
-}
-
-function assertDeepFrozen(value: unknown): void {
-  if (typeof value !== "object" || value === null) return;
-  assert.ok(Object.isFrozen(value));
-  for (const item of Object.values(value)) assertDeepFrozen(item);
 }
 
 // Object.prototype and Array.prototype as they were before any test ran.
