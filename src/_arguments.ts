@@ -15,29 +15,31 @@ export function checkArgument(
 }
 
 /**
- * Checks that `options` is an object (or `undefined`) whose own keys are all
- * in `known`: a misspelt option is refused, never silently ignored.
+ * Checks that `options` is an object whose own keys are all in `known`: a
+ * misspelt option is refused, never silently ignored. `where` names the
+ * function or class the options are for.
  *
- * @throws {TypeError} `options: expected only maxDepth, …, got "maxDeph"`.
+ * @throws {TypeError} `register: unknown option "timeout" (expected timeoutMs)`.
  */
 export function checkOptions(
   options: unknown,
   known: readonly string[],
+  where: string,
 ): void {
-  if (options === undefined) return;
   checkArgument(
     typeof options == "object" && options,
-    "options",
-    "an object",
+    where,
+    "an options object",
     options,
   );
   const unknown = Object.keys(options as object).find((key) =>
     !known.includes(key)
   );
-  checkArgument(
-    unknown === undefined,
-    "options",
-    "only " + known.join(", "),
-    unknown,
-  );
+  if (unknown !== undefined) {
+    throw new TypeError(
+      `${where}: unknown option ${JSON.stringify(unknown)} (expected ${
+        known.join(", ")
+      })`,
+    );
+  }
 }

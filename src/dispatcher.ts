@@ -235,9 +235,10 @@ function checkTimeout(name: string, value: unknown): void {
 /** Reads `options.signal` of dispatch and dispatchAll. */
 function signalOf(
   options: DispatchOptions | undefined,
+  where: "dispatch" | "dispatchAll",
 ): AbortSignal | undefined {
   if (options === undefined) return undefined;
-  checkOptions(options, ["signal"]);
+  checkOptions(options, ["signal"], where);
   const { signal } = options;
   checkArgument(
     signal === undefined || signal instanceof AbortSignal,
@@ -398,15 +399,15 @@ export class InProcessEventDispatcher {
    *   `maxDepth: expected an integer >= 0, got NaN`.
    */
   constructor(options: DispatcherOptions = {}) {
-    const copy = { ...options };
-    checkOptions(copy, [
+    checkOptions(options, [
       "concurrency",
       "errorMode",
       "onHandlerError",
       "maxDepth",
       "onUnhandled",
       "handlerTimeoutMs",
-    ]);
+    ], "InProcessEventDispatcher");
+    const copy = { ...options };
     const {
       maxDepth = 32,
       errorMode,
@@ -756,7 +757,7 @@ export class InProcessEventDispatcher {
     if (options === undefined) return this.#run(event, 0, undefined);
     let signal;
     try {
-      signal = signalOf(options);
+      signal = signalOf(options, "dispatch");
       if (signal?.aborted) throw signal.reason;
     } catch (error) {
       return Promise.reject(error);
@@ -819,7 +820,7 @@ export class InProcessEventDispatcher {
     events: Iterable<DomainEvent>,
     options?: DispatchOptions,
   ): Promise<void> {
-    const signal = signalOf(options);
+    const signal = signalOf(options, "dispatchAll");
     const list = [...events];
     for (const event of list) {
       assertDomainEvent(event);
@@ -877,7 +878,13 @@ export class InProcessEventDispatcher {
       "a function or an object with a handle method",
       handler,
     );
-    checkOptions(options, ["timeoutMs"]);
+    if (options !== undefined) {
+      checkOptions(
+        options,
+        ["timeoutMs"],
+        type === null ? "registerAny" : "register",
+      );
+    }
     const timeoutMs = options?.timeoutMs;
     checkTimeout("timeoutMs", timeoutMs);
     const entry = this.#handlers.get(type) ?? EMPTY;

@@ -700,36 +700,51 @@ describe("error modes", () => {
     }
   });
 
-  it("refuses an option name it does not know, in the constructor, register, registerAny and dispatch, naming it", async () => {
-    const names =
-      "concurrency, errorMode, onHandlerError, maxDepth, onUnhandled, handlerTimeoutMs";
+  it("refuses an option name it does not know, in the constructor, register, registerAny, dispatch and dispatchAll, naming it", async () => {
     assert.throws(
       () =>
         new InProcessEventDispatcher(
           { handlerTimeout: 1000 } as unknown as DispatcherOptions,
         ),
-      new TypeError(`options: expected only ${names}, got "handlerTimeout"`),
+      new TypeError(
+        'InProcessEventDispatcher: unknown option "handlerTimeout" (expected concurrency, errorMode, onHandlerError, maxDepth, onUnhandled, handlerTimeoutMs)',
+      ),
+    );
+    assert.throws(
+      () => new InProcessEventDispatcher(null as unknown as DispatcherOptions),
+      new TypeError(
+        "InProcessEventDispatcher: expected an options object, got null",
+      ),
     );
     const dispatcher = new InProcessEventDispatcher();
     const typo = { timeout: 5 } as unknown as { timeoutMs: number };
-    const refused = new TypeError(
-      'options: expected only timeoutMs, got "timeout"',
+    assert.throws(
+      () => dispatcher.register("a", () => {}, typo),
+      new TypeError('register: unknown option "timeout" (expected timeoutMs)'),
     );
-    assert.throws(() => dispatcher.register("a", () => {}, typo), refused);
-    assert.throws(() => dispatcher.registerAny(() => {}, typo), refused);
+    assert.throws(
+      () => dispatcher.registerAny(() => {}, typo),
+      new TypeError(
+        'registerAny: unknown option "timeout" (expected timeoutMs)',
+      ),
+    );
     assert.throws(
       () =>
         dispatcher.register("a", () => {}, 5 as unknown as { timeoutMs: 5 }),
-      new TypeError("options: expected an object, got 5"),
+      new TypeError("register: expected an options object, got 5"),
     );
     assert.equal(dispatcher.handlerCount(), 0);
     const signal = new AbortController().signal;
+    const misspelt = { signal, sginal: signal } as unknown as {
+      signal: AbortSignal;
+    };
     await assert.rejects(
-      dispatcher.dispatch(
-        createEvent("a"),
-        { signal, sginal: signal } as unknown as { signal: AbortSignal },
-      ),
-      new TypeError('options: expected only signal, got "sginal"'),
+      dispatcher.dispatch(createEvent("a"), misspelt),
+      new TypeError('dispatch: unknown option "sginal" (expected signal)'),
+    );
+    await assert.rejects(
+      dispatcher.dispatchAll([createEvent("a")], misspelt),
+      new TypeError('dispatchAll: unknown option "sginal" (expected signal)'),
     );
   });
 
