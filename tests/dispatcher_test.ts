@@ -18,7 +18,7 @@ import type {
   EventHandler,
   HandlerContext,
 } from "../mod.ts";
-import { unhandledRejectionsDuring } from "./_helpers.ts";
+import { assertNoUnhandledRejection } from "./_helpers.ts";
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
 
@@ -1406,7 +1406,7 @@ describe("rejections it stops waiting for", () => {
       new Promise<never>((_, reject) =>
         setTimeout(() => reject(new Error("late")), ms)
       );
-    const reasons = await unhandledRejectionsDuring(async () => {
+    await assertNoUnhandledRejection(async () => {
       const aborted = new InProcessEventDispatcher();
       aborted.register("a", late(5));
       const controller = new AbortController();
@@ -1430,6 +1430,5 @@ describe("rejections it stops waiting for", () => {
       parallel.register("a", late(5));
       await assert.rejects(parallel.dispatch(createEvent("a")), /now/);
     });
-    assert.deepEqual(reasons, []);
   });
 });

@@ -27,7 +27,12 @@ import type {
   JsonObject,
   JsonValue,
 } from "../mod.ts";
-import { assertDeepFrozen, FIELDS, MIB } from "./_helpers.ts";
+import {
+  assertDeepFrozen,
+  assertNoUnhandledRejection,
+  FIELDS,
+  MIB,
+} from "./_helpers.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -168,50 +173,6 @@ function deepObject(levels: number, leaf: JsonValue = 1): JsonObject {
 }
 
 const macrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
-type Listener = (event: Event) => void;
-const host = globalThis as unknown as {
-  addEventListener?: (type: string, listener: Listener) => void;
-  removeEventListener?: (type: string, listener: Listener) => void;
-  process?: {
-    on?: (type: string, listener: (reason: unknown) => void) => void;
-    off?: (type: string, listener: (reason: unknown) => void) => void;
-  };
-};
-
-/**
- * Runs `body`, then waits two macrotask rounds, and returns every promise
- * rejection that went unhandled meanwhile, heard through the web event
- * (Deno, browsers) and the process event (Node, Bun). Belt and braces: the
- * three test runners also fail on an unhandled rejection by themselves
- * (tried by hand with a deliberate one: Deno and Node fail the running
- * test, Bun the next one), even with these listeners installed.
- */
-async function unhandledDuring(body: () => Promise<void>): Promise<unknown[]> {
-  const reasons = new Set<unknown>();
-  const onEvent: Listener = (event) => {
-    event.preventDefault();
-    reasons.add((event as Event & { reason?: unknown }).reason);
-  };
-  const onProcess = (reason: unknown) => {
-    reasons.add(reason);
-  };
-  host.addEventListener?.("unhandledrejection", onEvent);
-  host.process?.on?.("unhandledRejection", onProcess);
-  try {
-    await body();
-    await macrotask();
-    await macrotask();
-  } finally {
-    host.removeEventListener?.("unhandledrejection", onEvent);
-    host.process?.off?.("unhandledRejection", onProcess);
-  }
-  return [...reasons];
-}
-
-async function assertNoUnhandled(body: () => Promise<void>): Promise<void> {
-  assert.deepEqual(await unhandledDuring(body), []);
-}
 
 /** The errors of a `cause` chain (DispatchErrors followed through errors[0]). */
 function chain(error: unknown): unknown[] {
@@ -1002,7 +963,7 @@ describe("faults: 1,000 concurrent dispatches with failing handlers, every mode"
   for (const errorMode of MODES) {
     for (const concurrency of CONCURRENCIES) {
       it(`${errorMode}, ${concurrency}: exact failures, every handler that should run ran, nothing unhandled`, async () => {
-        await assertNoUnhandled(async () => {
+        await assertNoUnhandledRejection(async () => {
           const { dispatcher, runs, reported, reasons } = setup(
             errorMode,
             concurrency,
@@ -1086,7 +1047,7 @@ describe("faults: 1,000 concurrent dispatches with failing handlers, every mode"
   }
 
   it("onHandlerError that throws: the dispatch rejects with what it threw, nothing unhandled", async () => {
-    await assertNoUnhandled(async () => {
+    await assertNoUnhandledRejection(async () => {
       for (const concurrency of CONCURRENCIES) {
         const thrown = new Error("reporter down");
         const dispatcher = new InProcessEventDispatcher({
@@ -1129,7 +1090,7 @@ describe("faults: re-entrancy", () => {
 
   for (const concurrency of CONCURRENCIES) {
     it(`${concurrency}: handlers (un)registering during 1,000 concurrent dispatches — each dispatch runs exactly the handlers registered when it started, in order`, async () => {
-      await assertNoUnhandled(async () => {
+      await assertNoUnhandledRejection(async () => {
         const next = random(7);
         const dispatcher = new InProcessEventDispatcher({ concurrency });
         // A mirror of the registrations, kept in step with the dispatcher.
@@ -1208,7 +1169,7 @@ describe("faults: re-entrancy", () => {
   for (const errorMode of MODES) {
     for (const concurrency of CONCURRENCIES) {
       it(`${errorMode}, ${concurrency}: 1,000 concurrent A → B → A publish loops all stop at maxDepth`, async () => {
-        await assertNoUnhandled(async () => {
+        await assertNoUnhandledRejection(async () => {
           const maxDepth = 5;
           const reported: HandlerError[] = [];
           const dispatcher = new InProcessEventDispatcher({
@@ -1265,7 +1226,7 @@ describe("faults: re-entrancy", () => {
   }
 
   it("a fan-out loop (each event publishes two) stops at maxDepth: exactly 2^(maxDepth+1) - 1 events", async () => {
-    await assertNoUnhandled(async () => {
+    await assertNoUnhandledRejection(async () => {
       const maxDepth = 8;
       const reported: HandlerError[] = [];
       const dispatcher = new InProcessEventDispatcher({
