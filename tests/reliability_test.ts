@@ -30,7 +30,6 @@ import type {
 import {
   assertDeepFrozen,
   assertNoUnhandledRejection,
-  FIELDS,
   MIB,
 } from "./_helpers.ts";
 
@@ -1430,64 +1429,6 @@ describe("regressions: defects the reliability suite found in src/", () => {
       invalidAt(
         () => fromCloudEvent(cloud({ datacontenttype })),
         "datacontenttype",
-      );
-    }
-  });
-
-  it("isDomainEvent/dispatch/record: a frozen fake whose fields are inherited, hidden or getters is not an event", async () => {
-    // Today all three pass isDomainEvent, so dispatch and record take them:
-    // - fields inherited from a real event: JSON.stringify(fake) is "{}",
-    //   so an outbox that stores recorded events silently loses them;
-    // - non-enumerable fields: the same "{}";
-    // - getters: the value checked is not the value dispatched (routed to
-    //   another type's handlers), or the second read throws and dispatch
-    //   rejects with a raw Error instead of InvalidEventError.
-    // So envelopeIssues (for objects this library did not build) requires
-    // each field to be an own, enumerable data property: on a frozen object
-    // that value can never change afterwards.
-    const real = createEvent("fake.real", { a: 1 }, { metadata: { m: "1" } });
-    let reads = 0;
-    const accessors = Object.freeze(
-      Object.defineProperty({ ...real }, "eventType", {
-        enumerable: true,
-        get: () => (reads++ === 0 ? "fake.real" : "fake.other"),
-      }),
-    );
-    const fakes: [string, object][] = [
-      ["inherited fields", Object.freeze(Object.create(real))],
-      [
-        "non-enumerable fields",
-        Object.freeze(
-          Object.defineProperties(
-            {},
-            Object.fromEntries(
-              FIELDS.map((f) => [f, { value: real[f], enumerable: false }]),
-            ),
-          ),
-        ),
-      ],
-      ["a getter", accessors],
-    ];
-    for (const [name, fake] of fakes) {
-      reads = 0;
-      assert.equal(isDomainEvent(fake), false, name);
-      const seen: string[] = [];
-      const dispatcher = new InProcessEventDispatcher();
-      dispatcher.registerAny((event) => {
-        seen.push(event.eventType);
-      });
-      reads = 0;
-      await assert.rejects(
-        dispatcher.dispatch(fake as DomainEvent),
-        InvalidEventError,
-        name,
-      );
-      assert.deepEqual(seen, [], name);
-      reads = 0;
-      assert.throws(
-        () => new EventRecorder().record(fake as DomainEvent),
-        InvalidEventError,
-        name,
       );
     }
   });
