@@ -991,7 +991,7 @@ interface Failure {
 
 /**
  * One dispatch of one event. It reads top to bottom: the context its
- * handlers get (`depth`, `signal`, `publish`, `dispatch`); `run`, which calls
+ * handlers get (`depth`, `signal`, `publish`, `dispatch`); `start`, which calls
  * the observers, then the handlers one after the other (`#sequential`) or
  * all at once (`#parallel`); and `#settle`, the one step that resolves or
  * rejects the dispatch by its error mode. When every handler returns
