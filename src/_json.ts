@@ -141,10 +141,11 @@ class JsonCopy {
     exact: boolean,
   ) {
     this.#root = root;
+    const chars = Math.min(maxChars, MAX_JSON_CHARS); // NaN stays NaN
     this.#maxDepth = maxDepth;
-    this.#maxChars = maxChars = Math.min(maxChars, MAX_JSON_CHARS);
+    this.#maxChars = chars;
     this.#depthLimit = maxDepth >= 0 ? maxDepth : -1;
-    this.#charLimit = maxChars >= 0 ? maxChars : -1;
+    this.#charLimit = chars >= 0 ? chars : -1;
     this.#exact = exact;
   }
 
