@@ -363,6 +363,34 @@ describe("fromCloudEvent", () => {
     ["null data", { data: null }, "payload"],
     ["string data", { data: "I'm just a string" }, "payload"],
     ["array data", { data: [1] }, "payload"],
+    // Regressions: an array was coerced to its string, and an object whose
+    // toString is not a function threw a TypeError of its own.
+    [
+      "a datacontenttype in an array",
+      { datacontenttype: ["application/json"] },
+      "datacontenttype",
+    ],
+    [
+      "a datacontenttype in nested arrays",
+      { datacontenttype: [["application/json"]] },
+      "datacontenttype",
+    ],
+    [
+      "a datacontenttype object that cannot become a string",
+      { datacontenttype: { toString: 0 } },
+      "datacontenttype",
+    ],
+    [
+      "an extension that cannot become a string",
+      { ext: { toString: 0 } },
+      "ext",
+    ],
+    [
+      "an extension that cannot become a primitive",
+      { ext: { valueOf: 0, toString: 0 } },
+      "ext",
+    ],
+    ["an extension array of such objects", { ext: [{ toString: 0 }] }, "ext"],
   ];
   for (const [name, fields, path] of refusals) {
     it(`refuses ${name}`, () => {
@@ -374,6 +402,15 @@ describe("fromCloudEvent", () => {
       assertInvalidAt(() => fromCloudEvent(JSON.stringify(input)), path);
     });
   }
+
+  it("refuses metadata that cannot become an attribute value, without a TypeError of its own", () => {
+    const metadata = JSON.parse('{"ext":{"toString":0}}');
+    const event = createEvent("x", {}, { metadata });
+    assertInvalidAt(
+      () => toCloudEvent(event, { source: SOURCE }),
+      "metadata.ext",
+    );
+  });
 
   it("refuses __proto__ without polluting any prototype", () => {
     const json = JSON.stringify(cloudEvent()).replace(
