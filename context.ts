@@ -31,16 +31,12 @@
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { checkArgument } from "./src/_arguments.ts";
 import { type AmbientEventContext, setAmbientContext } from "./src/_ambient.ts";
-import { check } from "./src/envelope.ts";
-import {
-  copyJsonObject,
-  describeValue,
-  EMPTY_OBJECT,
-  invalid,
-  isRecord,
-  unreadable,
-} from "./src/json.ts";
+import { checkField } from "./src/_envelope.ts";
+import { invalid, unreadable } from "./src/_issues.ts";
+import { copyJsonObject, EMPTY_OBJECT, isRecord } from "./src/_json.ts";
+import { describeValue } from "./src/_messages.ts";
 import type { DeepReadonly, JsonObject } from "./src/types.ts";
 
 /**
@@ -128,9 +124,7 @@ setAmbientContext(() => storage.getStore());
  * ```
  */
 export function withEventContext<T>(init: EventContextInit, fn: () => T): T {
-  if (typeof fn != "function") {
-    throw new TypeError(`fn: expected a function, got ${describeValue(fn)}`);
-  }
+  checkArgument(typeof fn == "function", "fn", "a function", fn);
   const outer = storage.getStore();
   let correlationId: unknown;
   let metadata: unknown;
@@ -143,7 +137,7 @@ export function withEventContext<T>(init: EventContextInit, fn: () => T): T {
     throw unreadable(error, "context");
   }
   if (correlationId === undefined) correlationId = outer?.correlationId ?? null;
-  else {check(
+  else {checkField(
       "correlationId",
       correlationId,
       undefined,

@@ -1,17 +1,12 @@
 import { ambientContext } from "./_ambient.ts";
-import { check, envelopeIssues, seal } from "./envelope.ts";
+import { checkField, envelopeIssues, seal } from "./_envelope.ts";
 import { type EventIssue, InvalidEventError } from "./errors.ts";
-import { currentTimestamp } from "./clock.ts";
-import {
-  copyJsonObject,
-  describeValue,
-  EMPTY_OBJECT,
-  invalid,
-  isRecord,
-  issue,
-  unreadable,
-} from "./json.ts";
-import type { CreateEventOptions, DomainEvent, JsonObject } from "./types.ts";
+import { currentTimestamp } from "./_clock.ts";
+import { invalid, issue, unreadable } from "./_issues.ts";
+import { copyJsonObject, EMPTY_OBJECT, isRecord } from "./_json.ts";
+import { describeValue } from "./_messages.ts";
+import type { CreateEventOptions } from "./event.ts";
+import type { DomainEvent, JsonObject } from "./types.ts";
 
 /**
  * Makes the event {@linkcode createEvent} returns from a checked type and a
@@ -54,11 +49,11 @@ export function buildEvent(
     const issues: EventIssue[] = [];
     if (correlation !== undefined) {
       correlationId = correlation;
-      check("correlationId", correlation, issues, "options.correlationId");
+      checkField("correlationId", correlation, issues, "options.correlationId");
     }
     if (causation !== undefined) {
       causationId = causation;
-      check("causationId", causation, issues, "options.causationId");
+      checkField("causationId", causation, issues, "options.causationId");
     }
     if (causedBy !== undefined) {
       const problems = correlation !== undefined || causation !== undefined
@@ -80,7 +75,7 @@ export function buildEvent(
         }
       }
     }
-    if (id !== undefined) check("eventId", id, issues, "options.eventId");
+    if (id !== undefined) checkField("eventId", id, issues, "options.eventId");
     if (at !== undefined) occurredAt = readTime(at, issues);
     if (issues.length) throw new InvalidEventError(issues);
     eventId = id?.toLowerCase();
@@ -88,7 +83,7 @@ export function buildEvent(
   }
   if (eventId === undefined && generateEventId) {
     const generated = generateEventId();
-    check("eventId", generated, undefined, "generateEventId()");
+    checkField("eventId", generated, undefined, "generateEventId()");
     eventId = generated.toLowerCase();
   }
   return seal({
@@ -115,7 +110,7 @@ function readTime(at: unknown, issues: EventIssue[]): string {
     // Not a Date.
     if (typeof at == "object" && at) {
       issues.push(issue(path, "a valid Date", "an object that is not a Date"));
-    } else check("occurredAt", at, issues, path);
+    } else checkField("occurredAt", at, issues, path);
     return at as string;
   }
   if (time === time) return Date.prototype.toISOString.call(at);

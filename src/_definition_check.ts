@@ -1,4 +1,4 @@
-import { sealedBy } from "./envelope.ts";
+import { sealedBy } from "./_envelope.ts";
 import { type EventIssue, InvalidEventError } from "./errors.ts";
 import type { DomainEvent } from "./types.ts";
 

@@ -1,14 +1,9 @@
 import type { EventDefinition } from "./define_event.ts";
-import { readFields, seal } from "./envelope.ts";
+import { readFields, seal } from "./_envelope.ts";
 import { type EventIssue, InvalidEventError } from "./errors.ts";
-import {
-  copyJsonObject,
-  describeValue,
-  invalid,
-  isRecord,
-  readJson,
-  unreadable,
-} from "./json.ts";
+import { invalid, unreadable } from "./_issues.ts";
+import { copyJsonObject, isRecord, readJson } from "./_json.ts";
+import { describeValue } from "./_messages.ts";
 import type { DomainEvent } from "./types.ts";
 import { readAs, upcastTable } from "./_upcasts.ts";
 

@@ -1,7 +1,9 @@
 import type { EventDefinition } from "./define_event.ts";
 import { InvalidEventError } from "./errors.ts";
-import { describeError, describeValue, invalid } from "./json.ts";
-import type { CreateEventOptions, DomainEvent, JsonObject } from "./types.ts";
+import { invalid } from "./_issues.ts";
+import { describeError, describeValue } from "./_messages.ts";
+import type { CreateEventOptions } from "./event.ts";
+import type { DomainEvent, JsonObject } from "./types.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyDefinition = EventDefinition<string, any, any>;

@@ -1,13 +1,7 @@
 import type { EventDefinition } from "./define_event.ts";
 import { assertDomainEvent } from "./guards.ts";
-import {
-  copyJsonObject,
-  describeValue,
-  formatPath,
-  invalid,
-  readJson,
-  unreadable,
-} from "./json.ts";
+import { checkInput, formatPath, unreadable } from "./_issues.ts";
+import { copyJsonObject, readJson } from "./_json.ts";
 import { readEvent, readOptions } from "./_read_event.ts";
 import type { ParsedEvent, ParseEventOptions } from "./parse_event.ts";
 import type { DeepReadonly, DomainEvent, JsonObject } from "./types.ts";
@@ -226,9 +220,9 @@ export function fromCloudEvent<
     (read.maxDepth ?? 64) + 1,
     read.maxLength,
   );
-  ensure(specversion === "1.0", "specversion", '"1.0"', specversion);
+  checkInput(specversion === "1.0", "specversion", '"1.0"', specversion);
   checkSource(source);
-  ensure(
+  checkInput(
     datacontenttype == null ||
       typeof datacontenttype == "string" &&
         /^[^/;]+\/([^;]*\+)?json\s*(;|$)/i.test(datacontenttype),
@@ -249,18 +243,8 @@ export function fromCloudEvent<
   }, read) as ParsedEvent<TDefinition>;
 }
 
-/** Throws the InvalidEventError for one problem unless `ok`. */
-function ensure(
-  ok: boolean,
-  path: string,
-  expected: string,
-  value: unknown,
-): void {
-  if (!ok) throw invalid(path, expected, describeValue(value));
-}
-
 function checkSource(source: unknown): void {
-  ensure(
+  checkInput(
     typeof source === "string" && /^\S+$/.test(source),
     "source",
     "a URI-reference",
@@ -282,14 +266,19 @@ function copyAttributes(
   for (const [key, value] of Object.entries(from)) {
     if (value !== null || path) {
       const at = formatPath(path, [key]);
-      ensure(
+      checkInput(
         /^[a-z\d]+$/.test(key),
         at,
         "an attribute name of a-z and 0-9 only",
         key,
       );
-      ensure(!Object.hasOwn(to, key), at, "a name no other attribute has", key);
-      ensure(
+      checkInput(
+        !Object.hasOwn(to, key),
+        at,
+        "a name no other attribute has",
+        key,
+      );
+      checkInput(
         typeof value == "boolean" ||
           typeof value == "number" && (value | 0) === value ||
           typeof value == "string" && !/\p{Cc}/u.test(value),

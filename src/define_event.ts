@@ -1,28 +1,17 @@
 import { buildEvent } from "./_build_event.ts";
 import { addDefinition } from "./_definition_check.ts";
 import { extendTable, setUpcastTable, type UpcastTable } from "./_upcasts.ts";
-import { check, envelopeIssues, seal } from "./envelope.ts";
+import { checkField, envelopeIssues, seal } from "./_envelope.ts";
 import { type EventIssue, InvalidEventError } from "./errors.ts";
-import {
-  copyJsonObject,
-  describeError,
-  describeValue,
-  EMPTY_OBJECT,
-  formatPath,
-  invalid,
-  issue,
-  unreadable,
-} from "./json.ts";
+import { formatPath, invalid, issue, unreadable } from "./_issues.ts";
+import { copyJsonObject, EMPTY_OBJECT } from "./_json.ts";
+import { describeError, describeValue } from "./_messages.ts";
 import type {
   StandardSchemaV1,
   StandardSchemaV1Props,
 } from "./standard_schema.ts";
-import type {
-  CreateEventOptions,
-  DeepReadonly,
-  DomainEvent,
-  JsonObject,
-} from "./types.ts";
+import type { CreateEventOptions } from "./event.ts";
+import type { DeepReadonly, DomainEvent, JsonObject } from "./types.ts";
 
 /**
  * A type guard that accepts valid payloads: `(value: unknown) => value is P`.
@@ -331,7 +320,7 @@ export function defineEvent(
   type: string,
   options?: DefineEventOptions<JsonObject, unknown>,
 ): SchemalessEventDefinition<string> {
-  check("eventType", type, undefined, "type");
+  checkField("eventType", type, undefined, "type");
   const name = `the "${type}" schema`;
   const validate = readSchema(options, name);
   /** The payload copied, checked by the schema, and its output copied. */

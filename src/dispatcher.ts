@@ -1,3 +1,4 @@
+import { checkArgument, checkOptions } from "./_arguments.ts";
 import {
   type CheckedDefinition,
   isCheckable,
@@ -11,7 +12,7 @@ import {
   type InvalidEventError,
   MaxDepthExceededError,
 } from "./errors.ts";
-import { sealedBy } from "./envelope.ts";
+import { sealedBy } from "./_envelope.ts";
 import { createEvent } from "./event.ts";
 import { assertDomainEvent } from "./guards.ts";
 import type {
@@ -20,7 +21,6 @@ import type {
   Middleware,
   Unsubscribe,
 } from "./handler.ts";
-import { describeValue } from "./json.ts";
 import type { DomainEvent, JsonObject } from "./types.ts";
 
 /**
@@ -63,16 +63,16 @@ export interface DispatcherOptions {
    * Receives the failures the dispatch does not reject with; required in
    * `"isolate"` mode.
    *
-   * It should not throw. If it does, nothing is lost and nothing is left
-   * running: the dispatch goes on as if it had returned (the other handlers
-   * still run, the other failures are still reported), and once every
-   * handler has settled the dispatch rejects with the first error it threw.
-   * In `"fail-fast"` parallel mode, where that error takes the place of the
-   * first {@linkcode HandlerError}, that failure is then passed to
-   * `onHandlerError` too, after the others. (`"collect"` mode and sequential
-   * `"fail-fast"` dispatches never call it; `dispatchAll` in `"collect"` mode
-   * calls it with the failures it collected when something else stops it,
-   * and then ignores what it throws: it rejects with what stopped it.)
+   * If it throws, the dispatch goes on as if it had returned, and once every
+   * handler has settled it rejects with the first error `onHandlerError`
+   * threw.
+   *
+   * (In `"fail-fast"` parallel mode that error takes the place of the first
+   * {@linkcode HandlerError}, which is then passed to `onHandlerError` too,
+   * after the others. `"collect"` mode and sequential `"fail-fast"`
+   * dispatches never call it; `dispatchAll` in `"collect"` mode calls it with
+   * the failures it collected when something else stops it, and rejects with
+   * what stopped it.)
    *
    * @default {undefined}
    */
@@ -220,23 +220,9 @@ function nameOf(handler: object): string {
   return "anonymous";
 }
 
-/** Throws a TypeError `${name}: expected ${expected}, got ${value}` unless `ok`. */
-function check(
-  ok: unknown,
-  name: string,
-  expected: string,
-  value: unknown,
-): void {
-  if (!ok) {
-    throw new TypeError(
-      `${name}: expected ${expected}, got ${describeValue(value)}`,
-    );
-  }
-}
-
 /** Checks a timeout option: an integer from 1 to 2^31-1 ms, or Infinity (none). */
 function checkTimeout(name: string, value: unknown): void {
-  check(
+  checkArgument(
     value === undefined || value === Infinity ||
       (Number.isInteger(value) && (value as number) >= 1 &&
         (value as number) <= 2 ** 31 - 1),
@@ -249,11 +235,12 @@ function checkTimeout(name: string, value: unknown): void {
 /** Reads `options.signal` of dispatch and dispatchAll. */
 function signalOf(
   options: DispatchOptions | undefined,
+  where: "dispatch" | "dispatchAll",
 ): AbortSignal | undefined {
   if (options === undefined) return undefined;
-  check(typeof options == "object" && options, "options", "an object", options);
+  checkOptions(options, ["signal"], where);
   const { signal } = options;
-  check(
+  checkArgument(
     signal === undefined || signal instanceof AbortSignal,
     "signal",
     "an AbortSignal",
@@ -338,7 +325,7 @@ function abortable(
 function invoke(
   handler: Handler,
   event: DomainEvent,
-  context: Context,
+  context: Dispatch,
   middleware: readonly Middleware[],
   index: number,
 ): unknown {
@@ -353,7 +340,11 @@ function invoke(
 }
 
 /** Calls a function handler, or an object handler's `handle` method. */
-function call(handler: Handler, event: DomainEvent, context: Context): unknown {
+function call(
+  handler: Handler,
+  event: DomainEvent,
+  context: Dispatch,
+): unknown {
   return typeof handler == "function"
     ? handler(event, context)
     : handler.handle(event, context);
@@ -403,11 +394,19 @@ export class InProcessEventDispatcher {
    *   values, `maxDepth` is not an integer >= 0, `handlerTimeoutMs` is not an
    *   integer from 1 to 2147483647 or `Infinity`, `onHandlerError` or
    *   `onUnhandled` is given but is not a function, or `errorMode` is
-   *   `"isolate"` without an `onHandlerError` function. The message names the
-   *   option, what was expected and what was found:
+   *   `"isolate"` without an `onHandlerError` function, or an option name is
+   *   not one of DispatcherOptions'. The message names the option, what was expected and what was found:
    *   `maxDepth: expected an integer >= 0, got NaN`.
    */
   constructor(options: DispatcherOptions = {}) {
+    checkOptions(options, [
+      "concurrency",
+      "errorMode",
+      "onHandlerError",
+      "maxDepth",
+      "onUnhandled",
+      "handlerTimeoutMs",
+    ], "InProcessEventDispatcher");
     const copy = { ...options };
     const {
       maxDepth = 32,
@@ -416,34 +415,34 @@ export class InProcessEventDispatcher {
       onHandlerError,
       onUnhandled,
     } = copy;
-    check(
+    checkArgument(
       Number.isInteger(maxDepth) && maxDepth >= 0,
       "maxDepth",
       "an integer >= 0",
       maxDepth,
     );
-    check(
+    checkArgument(
       errorMode === undefined || errorMode == "fail-fast" ||
         errorMode == "collect" || errorMode == "isolate",
       "errorMode",
       `"fail-fast" or "collect" or "isolate"`,
       errorMode,
     );
-    check(
+    checkArgument(
       concurrency === undefined || concurrency == "sequential" ||
         concurrency == "parallel",
       "concurrency",
       `"sequential" or "parallel"`,
       concurrency,
     );
-    check(
+    checkArgument(
       typeof onHandlerError == "function" ||
         (onHandlerError === undefined && errorMode != "isolate"),
       "onHandlerError",
       "a function",
       onHandlerError,
     );
-    check(
+    checkArgument(
       onUnhandled === undefined || typeof onUnhandled == "function",
       "onUnhandled",
       "a function",
@@ -476,8 +475,8 @@ export class InProcessEventDispatcher {
    * @param options `timeoutMs`, this handler's timeout.
    * @returns A function that unregisters it (also `Disposable`).
    * @throws {TypeError} When `handler` is neither a function nor an object
-   *   with a `handle` method, `timeoutMs` is not valid, or another definition
-   *   is registered for the type.
+   *   with a `handle` method, `timeoutMs` is not valid, `options` has another
+   *   key, or another definition is registered for the type.
    */
   register<TType extends string, TPayload extends JsonObject>(
     definition: EventDefinition<TType, TPayload>,
@@ -494,7 +493,7 @@ export class InProcessEventDispatcher {
    * @param handler A function, or an object with a `handle` method.
    * @param options `timeoutMs`, this handler's timeout.
    * @returns A function that unregisters it (also `Disposable`).
-   * @throws {TypeError} When `handler` is neither a function nor an object with a `handle` method, or `timeoutMs` is not valid.
+   * @throws {TypeError} When `handler` is neither a function nor an object with a `handle` method, `timeoutMs` is not valid, or `options` has another key.
    */
   register<TType extends string>(
     type: TType,
@@ -522,7 +521,7 @@ export class InProcessEventDispatcher {
    * @param handler A function, or an object with a `handle` method.
    * @param options `timeoutMs`, this handler's timeout.
    * @returns A function that unregisters it (also `Disposable`).
-   * @throws {TypeError} When `handler` is neither a function nor an object with a `handle` method, or `timeoutMs` is not valid.
+   * @throws {TypeError} When `handler` is neither a function nor an object with a `handle` method, `timeoutMs` is not valid, or `options` has another key.
    *
    * @example Usage
    * ```ts
@@ -607,7 +606,12 @@ export class InProcessEventDispatcher {
    * ```
    */
   observe(observer: EventObserver): Unsubscribe {
-    check(typeof observer == "function", "observer", "a function", observer);
+    checkArgument(
+      typeof observer == "function",
+      "observer",
+      "a function",
+      observer,
+    );
     if (!this.#observers.includes(observer)) {
       this.#observers = [...this.#observers, observer];
     }
@@ -645,7 +649,7 @@ export class InProcessEventDispatcher {
    * ```
    */
   use(middleware: Middleware): Unsubscribe {
-    check(
+    checkArgument(
       typeof middleware == "function",
       "middleware",
       "a function",
@@ -722,7 +726,7 @@ export class InProcessEventDispatcher {
    *   event, or a definition registered for its type refuses it; no handler runs.
    * @throws {HandlerError} (as a rejection) In `"fail-fast"` mode, for the first failing handler.
    * @throws {DispatchError} (as a rejection) In `"collect"` mode, when handlers failed.
-   * @throws {TypeError} (as a rejection) When `options.signal` is not an AbortSignal.
+   * @throws {TypeError} (as a rejection) When `options.signal` is not an AbortSignal, or `options` has another key.
    *
    * @example Usage
    * ```ts
@@ -753,7 +757,7 @@ export class InProcessEventDispatcher {
     if (options === undefined) return this.#run(event, 0, undefined);
     let signal;
     try {
-      signal = signalOf(options);
+      signal = signalOf(options, "dispatch");
       if (signal?.aborted) throw signal.reason;
     } catch (error) {
       return Promise.reject(error);
@@ -816,7 +820,7 @@ export class InProcessEventDispatcher {
     events: Iterable<DomainEvent>,
     options?: DispatchOptions,
   ): Promise<void> {
-    const signal = signalOf(options);
+    const signal = signalOf(options, "dispatchAll");
     const list = [...events];
     for (const event of list) {
       assertDomainEvent(event);
@@ -836,7 +840,13 @@ export class InProcessEventDispatcher {
           failures.push(...error.errors);
           continue;
         }
-        for (const failure of failures) report(this.#options, failure);
+        for (const failure of failures) {
+          try {
+            this.#options.onHandlerError?.(failure);
+          } catch {
+            // It rejects with what stopped it, as onHandlerError's JSDoc says.
+          }
+        }
         if (
           error instanceof DomainEventError || error instanceof DispatchError
         ) {
@@ -862,12 +872,19 @@ export class InProcessEventDispatcher {
     options: RegisterOptions | undefined,
     definition: CheckedDefinition | undefined,
   ): Unsubscribe {
-    check(
+    checkArgument(
       isHandler(handler),
       "handler",
       "a function or an object with a handle method",
       handler,
     );
+    if (options !== undefined) {
+      checkOptions(
+        options,
+        ["timeoutMs"],
+        type === null ? "registerAny" : "register",
+      );
+    }
     const timeoutMs = options?.timeoutMs;
     checkTimeout("timeoutMs", timeoutMs);
     const entry = this.#handlers.get(type) ?? EMPTY;
@@ -943,18 +960,18 @@ export class InProcessEventDispatcher {
       const observers = this.#observers;
       let result: Promise<unknown> | undefined;
       if (list.length || observers.length) {
-        result = new Context(
+        result = new Dispatch(
           this.#run,
           event,
           depth,
-          options,
           signal,
+          options,
           own,
           any,
           list,
           this.#middleware,
-          observers.length,
-        ).start(observers);
+          observers,
+        ).start();
       }
       if (!list.length) options.onUnhandled?.(event);
       if (!result) return DONE;
@@ -965,89 +982,64 @@ export class InProcessEventDispatcher {
   };
 }
 
-/** Passes a failure the dispatch does not reject with to `onHandlerError`; returns what it threw. */
-function report(
-  options: DispatcherOptions,
-  error: HandlerError,
-): [unknown] | undefined {
-  try {
-    options.onHandlerError?.(error);
-  } catch (thrown) {
-    return [thrown];
-  }
-  return undefined;
+/** A failure of a dispatch, and where its observer or handler stands among them. */
+interface Failure {
+  /** Observers first, in order, then handlers in order. */
+  readonly position: number;
+  readonly error: HandlerError;
 }
 
 /**
- * One dispatch of one event: the context its handlers get, and its state.
- * `publish` and `dispatch` are made when read, so that they need no `this`.
+ * One dispatch of one event. It reads top to bottom: the context its
+ * handlers get (`depth`, `signal`, `publish`, `dispatch`); `start`, which calls
+ * the observers, then the handlers one after the other (`#sequential`) or
+ * all at once (`#parallel`); and `#settle`, the one step that resolves or
+ * rejects the dispatch by its error mode. When every handler returns
+ * synchronously the dispatch is synchronous and makes no promise. (The
+ * handler context is this object, not a second one: one allocation per
+ * dispatch, and its state stays private.)
  */
-class Context implements HandlerContext {
+class Dispatch implements HandlerContext {
   readonly depth: number;
-  #event: DomainEvent;
-  #run: Run;
-  #options: DispatcherOptions;
-  #signal: AbortSignal | undefined;
+  readonly #event: DomainEvent;
+  readonly #run: Run;
+  readonly #signal: AbortSignal | undefined;
+  readonly #options: DispatcherOptions;
   /** The type's own entry and the `registerAny` one, for their timeouts. */
-  #own: Entry;
-  #any: Entry;
+  readonly #own: Entry;
+  readonly #any: Entry;
   /** `#own`'s handlers, then `#any`'s. */
-  #list: readonly Handler[];
-  #middleware: readonly Middleware[];
-  /** How many observers come before the handlers in `#failures`. */
-  #offset: number;
-  /** Failures indexed by observer, then handler: `flat()` lists them in that order. */
-  #failures?: HandlerError[];
-  #pending?: Promise<unknown>[];
-  /** The first error `onHandlerError` threw, boxed (it may be `undefined`). */
-  #thrown?: [unknown];
+  readonly #handlers: readonly Handler[];
+  readonly #middleware: readonly Middleware[];
+  readonly #observers: readonly EventObserver[];
+  /** The failures the settle step rejects with (none in isolate mode). */
+  #failures: Failure[] | undefined;
+  /** Whether `onHandlerError` threw, and the first error it threw. */
+  #reportThrew?: boolean;
+  #reportError: unknown;
 
   constructor(
     run: Run,
     event: DomainEvent,
     depth: number,
-    options: DispatcherOptions,
     signal: AbortSignal | undefined,
+    options: DispatcherOptions,
     own: Entry,
     any: Entry,
-    list: readonly Handler[],
+    handlers: readonly Handler[],
     middleware: readonly Middleware[],
-    offset: number,
+    observers: readonly EventObserver[],
   ) {
     this.#run = run;
     this.#event = event;
     this.depth = depth;
-    this.#options = options;
     this.#signal = signal;
+    this.#options = options;
     this.#own = own;
     this.#any = any;
-    this.#list = list;
+    this.#handlers = handlers;
     this.#middleware = middleware;
-    this.#offset = offset;
-  }
-
-  /** Runs the observers and handlers; `undefined` when every one returned synchronously. */
-  start(observers: readonly EventObserver[]): Promise<unknown> | undefined {
-    if (observers.length) this.#observe(observers);
-    return this.#step(0);
-  }
-
-  /** Calls the observers; in sequential fail-fast, a failure stops the handlers, not them. */
-  #observe(observers: readonly EventObserver[]): void {
-    const info = { depth: this.depth };
-    let stop: [unknown] | undefined;
-    for (const [index, observer] of observers.entries()) {
-      try {
-        observer(this.#event, info);
-      } catch (cause) {
-        try {
-          this.#fail(observer, index, cause);
-        } catch (error) {
-          stop ??= [error];
-        }
-      }
-    }
-    if (stop) throw stop[0];
+    this.#observers = observers;
   }
 
   get signal(): AbortSignal {
@@ -1078,91 +1070,172 @@ class Context implements HandlerContext {
     };
   }
 
-  /** Never throws: a throw of `onHandlerError` is kept for `#finish`. */
-  #report(error: HandlerError): void {
-    const thrown = report(this.#options, error);
-    if (thrown) this.#thrown ??= thrown;
+  /**
+   * Runs it all; `undefined` when it ended synchronously without a failure.
+   * (Handlers see this object as their context: calling this again would
+   * run them twice, so the dispatcher alone should call it.)
+   */
+  start(): Promise<unknown> | undefined {
+    const observers = this.#observers;
+    if (observers.length) {
+      const info = { depth: this.depth };
+      for (const [position, observer] of observers.entries()) {
+        try {
+          observer(this.#event, info);
+        } catch (cause) {
+          this.#failed(position, observer, cause);
+        }
+      }
+      if (this.#stopped()) return this.#settle();
+    }
+    return this.#options.concurrency == "parallel"
+      ? this.#parallel()
+      : this.#sequential(0);
+  }
+
+  /** Runs the handlers from `start` on, each once the one before settled. */
+  #sequential(start: number): Promise<unknown> | undefined {
+    const handlers = this.#handlers;
+    for (let index = start; index < handlers.length; index++) {
+      const promise = this.#call(index);
+      if (promise) {
+        const next = () => {
+          if (this.#stopped()) return this.#settle();
+          // An aborted dispatch starts no further handler.
+          const signal = this.#signal;
+          if (signal?.aborted) throw signal.reason;
+          return this.#sequential(index + 1);
+        };
+        // One reaction for both outcomes: a tick less per async handler.
+        return promise.then(next, (cause) => {
+          this.#failed(
+            this.#positionOf(index),
+            handlers[index] as Handler,
+            cause,
+          );
+          return next();
+        });
+      }
+      if (this.#stopped()) break;
+    }
+    return this.#settle();
+  }
+
+  /** Starts every handler, then settles once all have. */
+  #parallel(): Promise<unknown> | undefined {
+    const handlers = this.#handlers;
+    let pending: Promise<unknown>[] | undefined;
+    for (let index = 0; index < handlers.length; index++) {
+      const promise = this.#call(index);
+      if (promise) {
+        (pending ??= []).push(promise.catch((cause) => {
+          this.#failed(
+            this.#positionOf(index),
+            handlers[index] as Handler,
+            cause,
+          );
+        }));
+      }
+    }
+    return pending
+      ? Promise.all(pending).then(() => this.#settle())
+      : this.#settle();
   }
 
   /**
-   * Records the failure of an observer (`index` among them) or a handler
-   * (`index` past the observers). Throws only to stop a sequential
-   * fail-fast dispatch.
+   * The one settle step: rejects with what the error mode says, else with
+   * the first error `onHandlerError` threw; else resolves.
    */
-  #fail(handler: object, index: number, cause: unknown): void {
-    const { errorMode, concurrency } = this.#options;
-    const error = new HandlerError(this.#event, nameOf(handler), cause);
-    if (errorMode == "isolate") this.#report(error);
-    else {
-      (this.#failures ??= [])[index] = error;
-      if (concurrency != "parallel" && errorMode != "collect") throw error;
-    }
-  }
-
-  /** Settles the dispatch once every handler has. */
-  #finish(): undefined {
-    const failures = this.#failures?.flat();
+  #settle(): undefined {
+    const failures = this.#failures;
     if (failures) {
+      const errors = failures
+        .sort((a, b) => a.position - b.position)
+        .map((failure) => failure.error);
+      const first = errors[0] as HandlerError;
       if (this.#options.errorMode == "collect") {
-        throw new DispatchError(this.#event, failures);
+        throw new DispatchError(this.#event, errors);
       }
-      for (const error of failures.slice(1)) this.#report(error);
-      if (!this.#thrown) throw failures[0];
-      this.#report(failures[0] as HandlerError);
+      if (this.#stopsAtFirst()) throw first;
+      // Parallel fail-fast: the others are reported; the first is the
+      // rejection, unless onHandlerError threw (then it is reported too).
+      for (const error of errors.slice(1)) this.#report(error);
+      if (!this.#reportThrew) throw first;
+      this.#report(first);
     }
-    if (this.#thrown) throw this.#thrown[0];
+    if (this.#reportThrew) throw this.#reportError;
   }
 
-  /** This handler's timeout: its registration's, else the dispatcher's. */
-  #timeoutOf(handler: Handler, index: number): number | undefined {
+  /** Whether a sequential fail-fast dispatch has failed, so ends now. */
+  #stopped(): boolean {
+    return this.#failures !== undefined && this.#stopsAtFirst();
+  }
+
+  /** Whether the first failure ends the dispatch: sequential fail-fast. */
+  #stopsAtFirst(): boolean {
+    const { concurrency, errorMode } = this.#options;
+    return concurrency != "parallel" && errorMode != "collect" &&
+      errorMode != "isolate";
+  }
+
+  /**
+   * Calls the handler at `index`: `undefined` when it returned
+   * synchronously (a throw is recorded as its failure), else its promise,
+   * timed by its timeout.
+   */
+  #call(index: number): Promise<unknown> | undefined {
+    const handler = this.#handlers[index] as Handler;
+    let promise;
+    try {
+      const result = (this.#middleware.length
+        ? invoke(handler, this.#event, this, this.#middleware, 0)
+        : call(handler, this.#event, this)) as
+          | PromiseLike<unknown>
+          | undefined;
+      if (typeof result?.then != "function") {
+        return undefined;
+      }
+      promise = Promise.resolve(result);
+    } catch (cause) {
+      this.#failed(this.#positionOf(index), handler, cause);
+      return undefined;
+    }
     const own = this.#own;
-    return (index < own.handlers.length ? own : this.#any).timeouts?.get(
-      handler,
-    ) ?? this.#options.handlerTimeoutMs;
+    const timeoutMs =
+      (index < own.handlers.length ? own : this.#any).timeouts?.get(handler) ??
+        this.#options.handlerTimeoutMs;
+    return timeoutMs === undefined || timeoutMs === Infinity
+      ? promise
+      : withTimeout(promise, timeoutMs);
   }
 
-  /** Runs the handlers from `start` on. */
-  #step(start: number): Promise<unknown> | undefined {
-    const list = this.#list;
-    const middleware = this.#middleware;
-    const offset = this.#offset;
-    for (let index = start; index < list.length; index++) {
-      const handler = list[index] as Handler;
-      let promise;
-      try {
-        const result = (middleware.length
-          ? invoke(handler, this.#event, this, middleware, 0)
-          : call(handler, this.#event, this)) as
-            | PromiseLike<unknown>
-            | undefined;
-        if (typeof result?.then != "function") {
-          continue;
-        }
-        promise = Promise.resolve(result);
-      } catch (cause) {
-        this.#fail(handler, offset + index, cause);
-        continue;
-      }
-      const timeoutMs = this.#timeoutOf(handler, index);
-      if (timeoutMs !== undefined && timeoutMs !== Infinity) {
-        promise = withTimeout(promise, timeoutMs);
-      }
-      const fail = (cause: unknown) =>
-        this.#fail(handler, offset + index, cause);
-      if (this.#options.concurrency != "parallel") {
-        const next = () => {
-          // An aborted dispatch starts no further handler.
-          if (this.#signal?.aborted) throw this.#signal.reason;
-          return this.#step(index + 1);
-        };
-        // One reaction for both outcomes: a tick less per async handler.
-        return promise.then(next, (cause) => (fail(cause), next()));
-      }
-      (this.#pending ??= []).push(promise.catch(fail));
+  /** Where the handler at `index` stands among the failures. */
+  #positionOf(index: number): number {
+    return this.#observers.length + index;
+  }
+
+  /**
+   * Records the failure of an observer or handler: reported at once in
+   * isolate mode, else kept for the settle step (in a sequential fail-fast
+   * dispatch, only the first: the dispatch ends with it).
+   */
+  #failed(position: number, handler: object, cause: unknown): void {
+    const error = new HandlerError(this.#event, nameOf(handler), cause);
+    if (this.#options.errorMode == "isolate") this.#report(error);
+    else if (!this.#stopped()) {
+      (this.#failures ??= []).push({ position, error });
     }
-    const pending = this.#pending;
-    return pending
-      ? Promise.all(pending).then(() => this.#finish())
-      : this.#finish();
+  }
+
+  /** Passes `error` to `onHandlerError`; keeps the first error it throws. */
+  #report(error: HandlerError): void {
+    try {
+      this.#options.onHandlerError?.(error);
+    } catch (thrown) {
+      if (!this.#reportThrew) {
+        this.#reportThrew = true;
+        this.#reportError = thrown;
+      }
+    }
   }
 }

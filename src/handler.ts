@@ -1,5 +1,6 @@
 import type { EventDefinition } from "./define_event.ts";
-import type { CreateEventOptions, DomainEvent, JsonObject } from "./types.ts";
+import type { CreateEventOptions } from "./event.ts";
+import type { DomainEvent, JsonObject } from "./types.ts";
 
 /**
  * Options for {@linkcode HandlerContext.publish}: those of

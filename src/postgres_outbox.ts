@@ -15,6 +15,7 @@ import {
   inTransaction,
   isQueryable,
 } from "./_postgres_sql.ts";
+import { checkOptions } from "./_arguments.ts";
 import type { PostgresDatabase, SqlQueryable } from "./postgres_database.ts";
 import {
   type OutboxStatements,
@@ -126,7 +127,7 @@ export class PostgresOutbox {
    */
   constructor(db: PostgresDatabase, options: PostgresOutboxOptions = {}) {
     checkDatabase(db);
-    checkOptionNames(options, OPTION_NAMES, "PostgresOutbox");
+    checkOptions(options, OPTION_NAMES, "PostgresOutbox");
     const {
       tablePrefix = "outbox_",
       maxAttempts = 5,
@@ -306,7 +307,7 @@ export class PostgresOutbox {
   async processPending(
     options: ProcessPendingOptions = {},
   ): Promise<ProcessPendingResult> {
-    checkOptionNames(options, ["limit"], "processPending");
+    checkOptions(options, ["limit"], "processPending");
     const limit = checkInteger(options.limit ?? 100, "limit", 1, 10_000);
     const result = { completed: 0, retried: 0, failed: 0 };
     if (!this.#listeners.size) return result;
@@ -337,7 +338,7 @@ export class PostgresOutbox {
    * @throws {TypeError} When `signal` is not an AbortSignal or an option is out of range.
    */
   async start(options: StartOptions): Promise<void> {
-    checkOptionNames(
+    checkOptions(
       options,
       ["signal", "intervalMs", "limit", "onError"],
       "start",
@@ -379,7 +380,7 @@ export class PostgresOutbox {
    * @throws {TypeError} When `limit` is out of range.
    */
   async failed(options: FailedOptions = {}): Promise<FailedPublication[]> {
-    checkOptionNames(options, ["limit"], "failed");
+    checkOptions(options, ["limit"], "failed");
     const limit = checkInteger(options.limit ?? 100, "limit", 1, 10_000);
     const { rows } = await this.#db.query(this.#sql.failed, [limit]);
     return (rows as FailedRow[]).map((row) => ({
@@ -401,7 +402,7 @@ export class PostgresOutbox {
    * @throws {TypeError} When a filter field is of the wrong form.
    */
   async resubmit(filter: ResubmitFilter = {}): Promise<number> {
-    checkOptionNames(filter, ["listenerId", "eventId", "id"], "resubmit");
+    checkOptions(filter, ["listenerId", "eventId", "id"], "resubmit");
     const { listenerId, eventId, id } = filter;
     if (listenerId !== undefined) checkListenerId(listenerId, "listenerId");
     if (
@@ -435,7 +436,7 @@ export class PostgresOutbox {
    * @throws {TypeError} When `olderThan` is not a valid Date.
    */
   async purgeCompleted(options: PurgeOptions): Promise<PurgeResult> {
-    checkOptionNames(options, ["olderThan"], "purgeCompleted");
+    checkOptions(options, ["olderThan"], "purgeCompleted");
     const { olderThan } = options;
     if (!(olderThan instanceof Date) || Number.isNaN(olderThan.getTime())) {
       throw new TypeError(
@@ -570,26 +571,6 @@ export class PostgresOutbox {
 function defaultRetryDelay(attempt: number): number {
   const ceiling = Math.min(300_000, 1000 * 2 ** (attempt - 1));
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-}
-
-function checkOptionNames(
-  options: unknown,
-  names: readonly string[],
-  where: string,
-): void {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      `${where}: expected an options object, got ${describe(options)}`,
-    );
-  }
-  const unknown = Object.keys(options).find((key) => !names.includes(key));
-  if (unknown !== undefined) {
-    throw new TypeError(
-      `${where}: unknown option ${JSON.stringify(unknown)} (expected ${
-        names.join(", ")
-      })`,
-    );
-  }
 }
 
 function checkInteger(

@@ -1,6 +1,7 @@
 /** Random bits come from this pool, refilled in bulk. */
-const pool = new Uint32Array(256);
-let poolIndex = pool.length;
+// Pure: a bundle that does not call uuidv7 drops it.
+const pool = /* @__PURE__ */ new Uint32Array(256);
+let poolIndex = 256;
 
 function random32(): number {
   if (poolIndex === pool.length) {

@@ -6,11 +6,11 @@ import {
   createEvent,
   defineEvent,
   type DomainEvent,
-  type EventIssue,
   InvalidEventError,
   type JsonObject,
 } from "../mod.ts";
 import { fromCloudEvent, toCloudEvent } from "../cloudevents.ts";
+import { assertInvalid } from "./_helpers.ts";
 
 const ID = "5b7c2f5e-8a8e-4e39-9f43-8e4a8f0c1d2b";
 const TIME = "2024-01-14T10:30:00.000Z";
@@ -18,14 +18,6 @@ const SOURCE = "https://example.com/invites";
 const NAME_MESSAGE = "expected an attribute name of a-z and 0-9 only, got ";
 const CLASH_MESSAGE = "expected a name no other attribute has, got ";
 const VALUE_MESSAGE = "expected a string, boolean or int32 value, got ";
-
-function assertInvalid(fn: () => unknown, issues: EventIssue[]): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof InvalidEventError, String(error));
-    assert.deepEqual(error.issues, issues);
-    return true;
-  });
-}
 
 /** Asserts that `fn` throws an InvalidEventError with one issue at `path`. */
 function assertInvalidAt(fn: () => unknown, path: string): void {
@@ -371,6 +363,34 @@ describe("fromCloudEvent", () => {
     ["null data", { data: null }, "payload"],
     ["string data", { data: "I'm just a string" }, "payload"],
     ["array data", { data: [1] }, "payload"],
+    // Regressions: an array was coerced to its string, and an object whose
+    // toString is not a function threw a TypeError of its own.
+    [
+      "a datacontenttype in an array",
+      { datacontenttype: ["application/json"] },
+      "datacontenttype",
+    ],
+    [
+      "a datacontenttype in nested arrays",
+      { datacontenttype: [["application/json"]] },
+      "datacontenttype",
+    ],
+    [
+      "a datacontenttype object that cannot become a string",
+      { datacontenttype: { toString: 0 } },
+      "datacontenttype",
+    ],
+    [
+      "an extension that cannot become a string",
+      { ext: { toString: 0 } },
+      "ext",
+    ],
+    [
+      "an extension that cannot become a primitive",
+      { ext: { valueOf: 0, toString: 0 } },
+      "ext",
+    ],
+    ["an extension array of such objects", { ext: [{ toString: 0 }] }, "ext"],
   ];
   for (const [name, fields, path] of refusals) {
     it(`refuses ${name}`, () => {
@@ -382,6 +402,15 @@ describe("fromCloudEvent", () => {
       assertInvalidAt(() => fromCloudEvent(JSON.stringify(input)), path);
     });
   }
+
+  it("refuses metadata that cannot become an attribute value, without a TypeError of its own", () => {
+    const metadata = JSON.parse('{"ext":{"toString":0}}');
+    const event = createEvent("x", {}, { metadata });
+    assertInvalidAt(
+      () => toCloudEvent(event, { source: SOURCE }),
+      "metadata.ext",
+    );
+  });
 
   it("refuses __proto__ without polluting any prototype", () => {
     const json = JSON.stringify(cloudEvent()).replace(

@@ -11,23 +11,15 @@ import {
 } from "../mod.ts";
 import type {
   DefineEventOptions,
-  EventIssue,
   JsonObject,
   StandardSchemaV1,
   StandardSchemaV1Issue,
   StandardSchemaV1Result,
 } from "../mod.ts";
+import { assertInvalid } from "./_helpers.ts";
 
 const TYPE_MESSAGE =
   "expected 1-256 characters without whitespace or control characters, got ";
-
-function assertInvalid(fn: () => unknown, issues: EventIssue[]): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof InvalidEventError, String(error));
-    assert.deepEqual(error.issues, issues);
-    return true;
-  });
-}
 
 type Invite = { email: string };
 

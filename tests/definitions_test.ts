@@ -13,27 +13,19 @@ import {
 import { fromCloudEvent, toCloudEvent } from "../cloudevents.ts";
 import type {
   DomainEvent,
-  EventIssue,
   EventOf,
   ParsedEvent,
   SchemalessEventDefinition,
   StandardSchemaV1,
   UpcastableEventDefinition,
 } from "../mod.ts";
+import { assertInvalid } from "./_helpers.ts";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends
   <T>() => T extends B ? 1 : 2 ? true : false;
 
 /** Compiles only when `T` is `true`. */
 function expectType<T extends true>(_proof?: T): void {}
-
-function assertInvalid(fn: () => unknown, issues: EventIssue[]): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof InvalidEventError, String(error));
-    assert.deepEqual(error.issues, issues);
-    return true;
-  });
-}
 
 function assertTypeError(fn: () => unknown, message: string): void {
   assert.throws(fn, (error: unknown) => {

@@ -85,6 +85,26 @@ describe("dispatchAll", () => {
     assert.deepEqual(reported.map((e) => e.event), [events[0]]);
   });
 
+  it("in collect mode, when something else stops it, rejects with that even if onHandlerError throws on the failures so far", async () => {
+    const reported: HandlerError[] = [];
+    const dispatcher = new InProcessEventDispatcher({
+      errorMode: "collect",
+      onHandlerError: (error) => {
+        reported.push(error);
+        throw new Error("reporter down");
+      },
+      onUnhandled: () => {
+        throw new Error("onUnhandled failed");
+      },
+    });
+    dispatcher.register("b", () => {
+      throw new Error("b failed");
+    });
+    const events = [createEvent("b"), createEvent("b"), createEvent("x")];
+    await assert.rejects(dispatcher.dispatchAll(events), /onUnhandled failed/);
+    assert.deepEqual(reported.map((e) => e.event), [events[0], events[1]]);
+  });
+
   it("in isolate mode dispatches every event; a throwing onHandlerError stops it", async () => {
     const { dispatcher, seen } = failingOnB({
       errorMode: "isolate",

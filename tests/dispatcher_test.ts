@@ -18,27 +18,7 @@ import type {
   EventHandler,
   HandlerContext,
 } from "../mod.ts";
-
-// Every rejection in this file must be handled: count those that are not
-// (the last test asserts there were none).
-const unhandled: unknown[] = [];
-const globals = globalThis as {
-  addEventListener?: (type: string, listener: (event: Event) => void) => void;
-  process?: {
-    on?: (type: string, listener: (reason: unknown) => void) => void;
-  };
-};
-if (typeof globals.addEventListener == "function") {
-  globals.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    unhandled.push((event as PromiseRejectionEvent).reason);
-  });
-} else {
-  globals.process?.on?.(
-    "unhandledRejection",
-    (reason) => unhandled.push(reason),
-  );
-}
+import { assertNoUnhandledRejection } from "./_helpers.ts";
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
 
@@ -343,16 +323,9 @@ describe("dispatch", () => {
       order.push("a1");
     });
     dispatcher.register("a", { handle: () => order.push("a2") });
-    const first = dispatcher.dispatch(createEvent("a"));
-    assert.deepEqual(order, ["a1", "a2"]);
-    const second = dispatcher.dispatch(createEvent("a"));
-    assert.equal(
-      first,
-      second,
-      "no promise made per dispatch of sync handlers",
-    );
-    assert.equal(dispatcher.dispatch(createEvent("none")), first);
-    await first;
+    const dispatched = dispatcher.dispatch(createEvent("a"));
+    assert.deepEqual(order, ["a1", "a2"], "ran before dispatch returned");
+    assert.equal(await dispatched, undefined);
   });
 
   it("awaits handlers that return thenables which are not promises", async () => {
@@ -725,6 +698,54 @@ describe("error modes", () => {
         JSON.stringify(options),
       );
     }
+  });
+
+  it("refuses an option name it does not know, in the constructor, register, registerAny, dispatch and dispatchAll, naming it", async () => {
+    assert.throws(
+      () =>
+        new InProcessEventDispatcher(
+          { handlerTimeout: 1000 } as unknown as DispatcherOptions,
+        ),
+      new TypeError(
+        'InProcessEventDispatcher: unknown option "handlerTimeout" (expected concurrency, errorMode, onHandlerError, maxDepth, onUnhandled, handlerTimeoutMs)',
+      ),
+    );
+    assert.throws(
+      () => new InProcessEventDispatcher(null as unknown as DispatcherOptions),
+      new TypeError(
+        "InProcessEventDispatcher: expected an options object, got null",
+      ),
+    );
+    const dispatcher = new InProcessEventDispatcher();
+    const typo = { timeout: 5 } as unknown as { timeoutMs: number };
+    assert.throws(
+      () => dispatcher.register("a", () => {}, typo),
+      new TypeError('register: unknown option "timeout" (expected timeoutMs)'),
+    );
+    assert.throws(
+      () => dispatcher.registerAny(() => {}, typo),
+      new TypeError(
+        'registerAny: unknown option "timeout" (expected timeoutMs)',
+      ),
+    );
+    assert.throws(
+      () =>
+        dispatcher.register("a", () => {}, 5 as unknown as { timeoutMs: 5 }),
+      new TypeError("register: expected an options object, got 5"),
+    );
+    assert.equal(dispatcher.handlerCount(), 0);
+    const signal = new AbortController().signal;
+    const misspelt = { signal, sginal: signal } as unknown as {
+      signal: AbortSignal;
+    };
+    await assert.rejects(
+      dispatcher.dispatch(createEvent("a"), misspelt),
+      new TypeError('dispatch: unknown option "sginal" (expected signal)'),
+    );
+    await assert.rejects(
+      dispatcher.dispatchAll([createEvent("a")], misspelt),
+      new TypeError('dispatchAll: unknown option "sginal" (expected signal)'),
+    );
   });
 
   it("accepts every allowed option value, and undefined for the defaults", async () => {
@@ -1379,9 +1400,35 @@ describe("dispatchAll", () => {
   });
 });
 
-describe("across every test above", () => {
-  it("let no promise rejection go unhandled", async () => {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.deepEqual(unhandled, []);
+describe("rejections it stops waiting for", () => {
+  it("leaves none unhandled: a handler that rejects after an abort, after its timeout, or after a fail-fast parallel dispatch settled", async () => {
+    const late = (ms: number) => () =>
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error("late")), ms)
+      );
+    await assertNoUnhandledRejection(async () => {
+      const aborted = new InProcessEventDispatcher();
+      aborted.register("a", late(5));
+      const controller = new AbortController();
+      const dispatched = aborted.dispatch(createEvent("a"), {
+        signal: controller.signal,
+      });
+      controller.abort(new Error("stop"));
+      await assert.rejects(dispatched, /stop/);
+
+      const timed = new InProcessEventDispatcher({ handlerTimeoutMs: 1 });
+      timed.register("a", late(10));
+      await assert.rejects(timed.dispatch(createEvent("a")), HandlerError);
+
+      const parallel = new InProcessEventDispatcher({
+        concurrency: "parallel",
+        onHandlerError: () => {},
+      });
+      parallel.register("a", () => {
+        throw new Error("now");
+      });
+      parallel.register("a", late(5));
+      await assert.rejects(parallel.dispatch(createEvent("a")), /now/);
+    });
   });
 });

@@ -5,11 +5,14 @@ import assert from "node:assert/strict";
 import {
   assertDomainEvent,
   createEvent,
+  EventRecorder,
+  InProcessEventDispatcher,
   InvalidEventError,
   isDomainEvent,
   parseEvent,
 } from "../mod.ts";
 import type { DomainEvent, EventIssue } from "../mod.ts";
+import { FIELDS } from "./_helpers.ts";
 
 const event = createEvent("invite.created", {
   email: "ada@example.com",
@@ -323,5 +326,63 @@ describe("assertDomainEvent", () => {
     assert.throws(() => assertDomainEvent(fake({ eventId: "x" })), {
       message: 'eventId: expected a UUID, got "x"',
     });
+  });
+});
+
+describe("frozen fakes", () => {
+  it("isDomainEvent/dispatch/record: a frozen fake whose fields are inherited, hidden or getters is not an event", async () => {
+    // A regression (found by the reliability suite): such fakes passed
+    // isDomainEvent, so dispatch and record took them:
+    // - fields inherited from a real event: JSON.stringify(fake) is "{}",
+    //   so an outbox that stores recorded events silently loses them;
+    // - non-enumerable fields: the same "{}";
+    // - getters: the value checked is not the value dispatched.
+    // An event this library did not build needs each field to be an own,
+    // enumerable data property: on a frozen object it can never change.
+    const real = createEvent("fake.real", { a: 1 }, { metadata: { m: "1" } });
+    let reads = 0;
+    const accessors = Object.freeze(
+      Object.defineProperty({ ...real }, "eventType", {
+        enumerable: true,
+        get: () => (reads++ === 0 ? "fake.real" : "fake.other"),
+      }),
+    );
+    const fakes: [string, object][] = [
+      ["inherited fields", Object.freeze(Object.create(real))],
+      [
+        "non-enumerable fields",
+        Object.freeze(
+          Object.defineProperties(
+            {},
+            Object.fromEntries(
+              FIELDS.map((f) => [f, { value: real[f], enumerable: false }]),
+            ),
+          ),
+        ),
+      ],
+      ["a getter", accessors],
+    ];
+    for (const [name, fake] of fakes) {
+      reads = 0;
+      assert.equal(isDomainEvent(fake), false, name);
+      const seen: string[] = [];
+      const dispatcher = new InProcessEventDispatcher();
+      dispatcher.registerAny((event) => {
+        seen.push(event.eventType);
+      });
+      reads = 0;
+      await assert.rejects(
+        dispatcher.dispatch(fake as DomainEvent),
+        InvalidEventError,
+        name,
+      );
+      assert.deepEqual(seen, [], name);
+      reads = 0;
+      assert.throws(
+        () => new EventRecorder().record(fake as DomainEvent),
+        InvalidEventError,
+        name,
+      );
+    }
   });
 });

@@ -13,19 +13,11 @@ import {
 import { fromCloudEvent, toCloudEvent } from "../cloudevents.ts";
 import type {
   CreateEventOptions,
-  EventIssue,
   JsonObject,
   JsonValue,
   StandardSchemaV1,
 } from "../mod.ts";
-
-function assertInvalid(fn: () => unknown, issues: EventIssue[]): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof InvalidEventError, String(error));
-    assert.deepEqual(error.issues, issues);
-    return true;
-  });
-}
+import { assertInvalid } from "./_helpers.ts";
 
 /** Asserts one InvalidEventError at `path` whose message matches `message`. */
 function assertInvalidAt(

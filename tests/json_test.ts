@@ -3,7 +3,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createEvent, InvalidEventError, parseEvent } from "../mod.ts";
-import type { EventIssue, JsonObject, JsonValue } from "../mod.ts";
+import type { JsonObject, JsonValue } from "../mod.ts";
+import { assertInvalid } from "./_helpers.ts";
 
 /** Lets a test pass what the types (rightly) forbid. */
 function raw(value: unknown): JsonObject {
@@ -13,14 +14,6 @@ function raw(value: unknown): JsonObject {
 /** Views a frozen value as mutable, to try to mutate it. */
 function mutable(value: unknown): Record<PropertyKey, unknown> {
   return value as Record<PropertyKey, unknown>;
-}
-
-function assertInvalid(fn: () => unknown, issues: EventIssue[]): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof InvalidEventError, String(error));
-    assert.deepEqual(error.issues, issues);
-    return true;
-  });
 }
 
 /** An object nested `levels` deep: `nest(1)` is `{ a: leaf }`. */
@@ -485,17 +478,28 @@ describe("payload: accepted values", () => {
     );
   });
 
-  it("still refuses a shared subtree met again where it nests too deep", () => {
+  it("still refuses a shared subtree met again where it nests too deep, in a small payload or a large one", () => {
     const deep = nest(60);
-    // 70 containers first, so that the copy of `deep` is kept for reuse.
-    const filler = Array.from({ length: 70 }, () => ({}));
-    assertInvalid(
-      () => createEvent("test.event", { filler, a: deep, b: nest(4, deep) }),
-      [{
-        path: "payload.b.a.a.a.a",
-        message: "expected at most 64 levels of nesting, got more",
-      }],
-    );
+    // However many containers come first (a large copy may reuse the copy
+    // of a subtree it meets again, and then stops at its top), the second
+    // `deep` is refused at or below payload.b.a.a.a.a.
+    for (const containers of [0, 1000]) {
+      const filler = Array.from({ length: containers }, () => ({}));
+      assert.throws(
+        () => createEvent("test.event", { filler, a: deep, b: nest(4, deep) }),
+        (error: unknown) => {
+          assert.ok(error instanceof InvalidEventError);
+          assert.equal(error.issues.length, 1);
+          const [issue] = error.issues;
+          assert.match(issue?.path ?? "", /^payload\.b\.a\.a\.a\.a(\.a)*$/);
+          assert.equal(
+            issue?.message,
+            "expected at most 64 levels of nesting, got more",
+          );
+          return true;
+        },
+      );
+    }
   });
 
   it("counts a shared subtree's characters each time it is met", () => {

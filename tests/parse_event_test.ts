@@ -17,7 +17,7 @@ import type {
   JsonValue,
   StandardSchemaV1,
 } from "../mod.ts";
-import { FIELDS, MIB } from "./_envelope.ts";
+import { assertDeepFrozen, assertInvalid, FIELDS, MIB } from "./_helpers.ts";
 
 const event = createEvent("invite.created", {
   email: "ada@example.com",
@@ -35,14 +35,6 @@ function parsed(fields: Record<string, unknown> = {}): Record<string, unknown> {
   return { ...JSON.parse(json), ...fields };
 }
 
-function assertInvalid(fn: () => unknown, issues: EventIssue[]): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof InvalidEventError, String(error));
-    assert.deepEqual(error.issues, issues);
-    return true;
-  });
-}
-
 /** Asserts an InvalidEventError and returns its issues for more checks. */
 function issuesOf(fn: () => unknown): readonly EventIssue[] {
   try {
@@ -58,12 +50,6 @@ function nest(levels: number): JsonObject {
   let value: JsonObject = { a: 1 };
   for (let level = 1; level < levels; level++) value = { a: value };
   return value;
-}
-
-function assertDeepFrozen(value: unknown): void {
-  if (typeof value !== "object" || value === null) return;
-  assert.ok(Object.isFrozen(value));
-  for (const item of Object.values(value)) assertDeepFrozen(item);
 }
 
 describe("parseEvent: round trip", () => {

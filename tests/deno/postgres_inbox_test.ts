@@ -121,6 +121,11 @@ describe("PostgresInbox", () => {
     const { inbox } = await setup();
     const event = createEvent("a");
     assert.throws(() => new PostgresInbox({} as PGlite), TypeError);
+    // A query method alone: neither a transaction nor a connect method.
+    assert.throws(
+      () => new PostgresInbox({ query() {} } as unknown as PGlite),
+      /^TypeError: db: expected a pg Pool or a PGlite instance/,
+    );
     assert.throws(
       () => new PostgresInbox({ query: () => {} } as unknown as PGlite),
       TypeError,
@@ -136,6 +141,10 @@ describe("PostgresInbox", () => {
       TypeError,
     );
     await assert.rejects(inbox.handle("", event, () => {}), TypeError);
+    await assert.rejects(
+      inbox.handle(7 as unknown as string, event, () => {}),
+      new TypeError("consumer: expected 1 to 128 characters, got number"),
+    );
     await assert.rejects(
       inbox.handle("x".repeat(129), event, () => {}),
       TypeError,

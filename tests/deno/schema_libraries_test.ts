@@ -14,23 +14,15 @@ import {
 import type {
   DomainEvent,
   EventDefinition,
-  EventIssue,
   UpcastableEventDefinition,
 } from "../../mod.ts";
+import { assertInvalid } from "../_helpers.ts";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends
   <T>() => T extends B ? 1 : 2 ? true : false;
 
 /** Compiles only when `T` is `true`. */
 function expectType<T extends true>(_proof?: T): void {}
-
-function assertInvalid(fn: () => unknown, issues: EventIssue[]): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof InvalidEventError, String(error));
-    assert.deepEqual(error.issues, issues);
-    return true;
-  });
-}
 
 type Order = { email: string; items: { sku: string; price: number }[] };
 const order: Order = {

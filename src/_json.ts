@@ -1,0 +1,331 @@
+import { formatPath, invalid, unreadable } from "./_issues.ts";
+import { describeValue } from "./_messages.ts";
+import type { JsonObject } from "./types.ts";
+
+/** The frozen empty object shared by events created without a payload or metadata. */
+export const EMPTY_OBJECT: JsonObject = Object.freeze({});
+
+/** Whether `value` is an object other than an array (or null). */
+export function isRecord(value: unknown): boolean {
+  return typeof value == "object" && !!value && !Array.isArray(value);
+}
+
+/**
+ * `input` itself, or, for a string, the value of the JSON text it holds
+ * (at most `maxLength` characters).
+ *
+ * @throws {InvalidEventError} When the text is too long or is not JSON.
+ */
+export function readJson(input: unknown, maxLength: number): unknown {
+  if (typeof input != "string") return input;
+  if (!(input.length <= maxLength)) { // a NaN limit refuses, never lifts it
+    throw invalid(
+      "",
+      `at most ${maxLength} characters of JSON`,
+      "" + input.length,
+    );
+  }
+  try {
+    return JSON.parse(input);
+  } catch (error) {
+    throw invalid(
+      "",
+      "JSON",
+      `text that does not parse (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * The most characters of JSON text the payload or the metadata of an event
+ * may take: V8's longest string is 2^29 − 24 characters, and payload and
+ * metadata get a little under half of it each, so that a whole event (and
+ * its CloudEvent) can be written by `JSON.stringify`.
+ */
+export const MAX_JSON_CHARS = 2 ** 28 - 2 ** 16;
+
+/**
+ * How many characters `JSON.stringify` writes for `text`, quotes included;
+ * once past `budget`, a number past `budget`.
+ */
+function jsonLength(text: string, budget: number): number {
+  let length = text.length + 2;
+  // Most strings have nothing to escape: one native scan says so.
+  // deno-lint-ignore no-control-regex
+  if (length > budget || !/["\\\0-\x1f\ud800-\udfff]/.test(text)) return length;
+  for (let index = 0; index < text.length && length <= budget; index++) {
+    const code = text.charCodeAt(index);
+    if (code == 34 || code == 92 || (code >= 8 && code <= 13 && code != 11)) {
+      length += 1; // \" \\ \b \t \n \f \r
+    } else if (code < 32) {
+      length += 5; // \u0001
+    } else if (code >= 0xd800 && code <= 0xdfff) {
+      const next = text.charCodeAt(index + 1);
+      if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) index++;
+      else length += 5; // a lone surrogate: \ud800
+    }
+  }
+  return length;
+}
+
+/**
+ * Checks that `value` is a plain JSON object and returns a deep copy of it,
+ * frozen at every level, with `undefined` properties dropped.
+ *
+ * @throws {InvalidEventError} naming the path of the first problem found.
+ */
+export function copyJsonObject(
+  value: unknown,
+  root: string,
+  maxDepth = 64,
+  // The longest JSON text of the copy, as JSON.stringify writes it; never
+  // more than MAX_JSON_CHARS, so that every event can be written out.
+  maxChars: number = MAX_JSON_CHARS,
+): JsonObject {
+  // Counting exactly costs a scan of every string and key: the first walk
+  // counts the most each value could take (a number 25 characters, a string
+  // six per character), and only a copy whose bound passes the limit is
+  // walked again, counting exactly.
+  try {
+    return new JsonCopy(root, maxDepth, maxChars, false).object(value);
+  } catch (error) {
+    if (error !== RECOUNT) throw error;
+    return new JsonCopy(root, maxDepth, maxChars, true).object(value);
+  }
+}
+
+/** Thrown by a walk that counts bounds when the bound passes the limit. */
+const RECOUNT = {};
+
+/** A container copied: its copy, its levels of nesting, its characters. */
+interface CopiedContainer {
+  readonly copy: object;
+  readonly levels: number;
+  readonly chars: number;
+}
+
+/**
+ * One walk of {@linkcode copyJsonObject}: the path it is at, the characters
+ * spent so far, and the containers it met.
+ */
+class JsonCopy {
+  readonly #root: string;
+  /** The limits as given, for the messages. */
+  readonly #maxDepth: number;
+  readonly #maxChars: number;
+  /** The limits compared with: a limit that is NaN or negative refuses all. */
+  readonly #depthLimit: number;
+  readonly #charLimit: number;
+  /** Whether strings are counted exactly, or by their bound. */
+  readonly #exact: boolean;
+  /** The path to the value being copied. */
+  readonly #keys: (string | number)[] = [];
+  /** The containers holding the value being copied, outermost first. */
+  readonly #ancestors: object[] = [];
+  /** The characters of JSON text the values copied so far take. */
+  #chars = 0;
+  /** How many containers were copied. */
+  #containers = 0;
+  /**
+   * A subtree met again (the same object in two places) is copied once.
+   * Payloads of a few dozen containers never pay for the map; a graph with
+   * more paths than objects gets it after 64 copies, and stays linear.
+   */
+  #copies: Map<object, CopiedContainer> | undefined;
+
+  constructor(
+    root: string,
+    maxDepth: number,
+    maxChars: number,
+    exact: boolean,
+  ) {
+    this.#root = root;
+    const chars = Math.min(maxChars, MAX_JSON_CHARS); // NaN stays NaN
+    this.#maxDepth = maxDepth;
+    this.#maxChars = chars;
+    this.#depthLimit = maxDepth >= 0 ? maxDepth : -1;
+    this.#charLimit = chars >= 0 ? chars : -1;
+    this.#exact = exact;
+  }
+
+  /** Copies `value`, which must be a plain object. */
+  object(value: unknown): JsonObject {
+    try {
+      if (!isRecord(value)) this.#fail("a plain object", describeValue(value));
+      return this.#container(value as object).copy as JsonObject;
+    } catch (error) {
+      if (error === RECOUNT) throw error;
+      throw unreadable(error, formatPath(this.#root, this.#keys));
+    }
+  }
+
+  #fail(expected: string, got: string): never {
+    throw invalid(formatPath(this.#root, this.#keys), expected, got);
+  }
+
+  #overLimit(): never {
+    if (!this.#exact) throw RECOUNT;
+    return this.#fail(`at most ${this.#maxChars} characters of JSON`, "more");
+  }
+
+  #spend(count: number): void {
+    this.#chars += count;
+    if (this.#chars > this.#charLimit) this.#overLimit();
+  }
+
+  #stringLength(text: string): number {
+    return this.#exact
+      ? jsonLength(text, this.#charLimit - this.#chars)
+      : text.length * 6 + 2;
+  }
+
+  /**
+   * Copies `item` into `target[key]`; returns its levels of nesting (0 for
+   * a primitive).
+   */
+  #copyInto(
+    target: Record<string | number, unknown>,
+    key: string | number,
+    item: unknown,
+  ): number {
+    if (typeof item == "object" && item !== null) {
+      const copied = this.#container(item);
+      target[key] = copied.copy;
+      return copied.levels;
+    }
+    target[key] = this.#primitive(item);
+    return 0;
+  }
+
+  #primitive(item: unknown): unknown {
+    switch (typeof item) {
+      case "string":
+        this.#spend(this.#stringLength(item));
+        return item;
+      case "number":
+        if (!Number.isFinite(item)) {
+          this.#fail("a finite number", describeValue(item));
+        }
+        this.#spend(this.#exact ? String(item).length : 25);
+        return item;
+      case "boolean":
+        this.#spend(item ? 4 : 5);
+        return item;
+    }
+    if (item === null) {
+      this.#spend(4);
+      return item;
+    }
+    return this.#fail("JSON data", describeValue(item));
+  }
+
+  #container(item: object): CopiedContainer {
+    const array = Array.isArray(item);
+    const prototype = Object.getPrototypeOf(item);
+    if (
+      array
+        ? prototype != Array.prototype
+        : prototype && prototype != Object.prototype
+    ) this.#fail(`a plain ${array ? "array" : "object"}`, describeValue(item));
+    const ancestors = this.#ancestors;
+    const seen = this.#copies?.get(item);
+    if (ancestors.length + (seen?.levels ?? 1) > this.#depthLimit) {
+      this.#fail(`at most ${this.#maxDepth} levels of nesting`, "more");
+    }
+    if (seen) {
+      this.#spend(seen.chars);
+      return seen;
+    }
+    if (ancestors.includes(item)) this.#fail("JSON data", "a cycle");
+    ancestors.push(item);
+    const start = this.#chars;
+    this.#spend(1); // the opening bracket
+    for (const symbol of Object.getOwnPropertySymbols(item)) {
+      if ({}.propertyIsEnumerable.call(item, symbol)) {
+        this.#fail("string keys", String(symbol));
+      }
+    }
+    const keys = this.#keys;
+    // The deepest item's levels, and how many items were written.
+    let deepest = 0;
+    let entries = 0;
+    let copy: Record<string | number, unknown>;
+    if (array) {
+      // Read once: an array that changes while it is copied is refused
+      // below, and one too long for the characters left (each item takes
+      // at least two) is refused before any is read.
+      const length = (item as unknown[]).length;
+      if (length * 2 > this.#charLimit - this.#chars) this.#overLimit();
+      copy = new Array(length) as unknown as Record<number, unknown>;
+      for (; entries < length; entries++) {
+        keys.push(entries);
+        const levels = this.#copyInto(
+          copy,
+          entries,
+          (item as unknown[])[entries],
+        );
+        if (levels > deepest) deepest = levels;
+        this.#spend(1); // a comma or the closing bracket
+        keys.pop();
+      }
+      this.#checkArray(item as unknown[], length);
+    } else {
+      copy = {};
+      for (const key of Object.keys(item)) {
+        keys.push(key);
+        if (key == "__proto__") {
+          this.#fail('any key but "__proto__"', describeValue(key));
+        }
+        const property = (item as Record<string, unknown>)[key];
+        if (property !== undefined) {
+          // "key": and a comma or the closing brace
+          this.#spend(this.#stringLength(key) + 2);
+          const levels = this.#copyInto(copy, key, property);
+          if (levels > deepest) deepest = levels;
+          entries++;
+        }
+        keys.pop();
+      }
+    }
+    if (!entries) this.#spend(1); // the closing bracket of an empty one
+    ancestors.pop();
+    const copied: CopiedContainer = {
+      copy: Object.freeze(copy),
+      levels: deepest + 1,
+      chars: this.#chars - start,
+    };
+    if (++this.#containers > 64) {
+      (this.#copies ??= new Map()).set(item, copied);
+    }
+    return copied;
+  }
+
+  /**
+   * Refuses an array, just copied up to `length`, whose length changed, or
+   * whose enumerable keys are not exactly its indices: holes, or properties
+   * JSON.stringify would drop.
+   */
+  #checkArray(array: unknown[], length: number): void {
+    if (array.length !== length) {
+      this.#fail(
+        "an array that keeps its length while it is copied",
+        "a new length",
+      );
+    }
+    // Its indices, in order, then its other keys.
+    const names = Object.keys(array);
+    if (
+      names.length != length ||
+      length && names[length - 1] !== String(length - 1)
+    ) {
+      const other = names.find((name) =>
+        !(String(+name >>> 0) === name && +name < length) // not an index
+      );
+      this.#fail(
+        "an array without holes or other properties",
+        other === undefined ? "holes" : "the property " + other,
+      );
+    }
+  }
+}
