@@ -171,6 +171,21 @@ describe("PostgresOutbox on a real PostgreSQL server", () => {
         else assert.fail(`relay exited with ${status.code}: ${stderr}`);
       }
     }
+    // One outside kill for certain: a steady relay, as soon as it has
+    // completed publications, that is in the middle of its batches.
+    const completed = async () =>
+      (await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${prefix}publications WHERE status = 'completed'`,
+      )).rows[0]?.n ?? -1;
+    const steady = spawnRelay(prefix, ids, "steady");
+    while (await completed() === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    steady.process.kill("SIGKILL");
+    const { status } = await steady.done;
+    assert.equal(status.signal, "SIGKILL", "the steady relay ended first");
+    kills.external++;
+
     await Promise.all([relayUntilDone(), relayUntilDone()]);
 
     const result = await tally(prefix);
