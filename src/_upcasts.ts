@@ -126,15 +126,22 @@ export function readAs(
     metadata: metadata as JsonObject,
   };
   let payload: unknown = event.payload;
+  let from = event.eventType;
   steps.forEach(({ definition: older, upcast }, index) => {
     const target = steps[index + 1]?.definition.type ?? definition.type;
-    const step = `upcasting "${older.type}" to "${target}": `;
     let checked;
     try {
       checked = older.create(payload, envelope).payload;
     } catch (error) {
-      throw within(error, step);
+      // The stored payload, or what the upcast before this step returned.
+      throw within(
+        error,
+        index
+          ? `after upcasting "${from}" to "${older.type}": `
+          : `upcasting "${older.type}" to "${target}": `,
+      );
     }
+    from = older.type;
     try {
       payload = upcast(checked as never);
     } catch (error) {
@@ -152,9 +159,6 @@ export function readAs(
       metadata: { ...metadata, upcastfrom: event.eventType },
     });
   } catch (error) {
-    throw within(
-      error,
-      `after upcasting "${event.eventType}" to "${definition.type}": `,
-    );
+    throw within(error, `after upcasting "${from}" to "${definition.type}": `);
   }
 }

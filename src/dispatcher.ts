@@ -1101,9 +1101,7 @@ class Dispatch implements HandlerContext {
       if (promise) {
         const next = () => {
           if (this.#stopped()) return this.#settle();
-          // An aborted dispatch starts no further handler.
-          const signal = this.#signal;
-          if (signal?.aborted) throw signal.reason;
+          this.#throwIfAborted();
           return this.#sequential(index + 1);
         };
         // One reaction for both outcomes: a tick less per async handler.
@@ -1117,8 +1115,15 @@ class Dispatch implements HandlerContext {
         });
       }
       if (this.#stopped()) break;
+      this.#throwIfAborted();
     }
     return this.#settle();
+  }
+
+  /** An aborted dispatch starts no further handler: it rejects with the reason. */
+  #throwIfAborted(): void {
+    const signal = this.#signal;
+    if (signal?.aborted) throw signal.reason;
   }
 
   /** Starts every handler, then settles once all have. */
@@ -1126,6 +1131,7 @@ class Dispatch implements HandlerContext {
     const handlers = this.#handlers;
     let pending: Promise<unknown>[] | undefined;
     for (let index = 0; index < handlers.length; index++) {
+      if (index) this.#throwIfAborted();
       const promise = this.#call(index);
       if (promise) {
         (pending ??= []).push(promise.catch((cause) => {

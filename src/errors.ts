@@ -18,12 +18,15 @@ function rootCause(
   let root = cause;
   let nested: HandlerError | undefined;
   let levels = 0;
+  const seen = new Set<unknown>();
   try {
     for (;;) {
       const next = root instanceof DispatchError && root.errors.length == 1
         ? root.errors[0]
         : root;
-      if (!(next instanceof HandlerError)) break;
+      // A cause chain that loops back stops where it comes round.
+      if (!(next instanceof HandlerError) || seen.has(next)) break;
+      seen.add(next);
       nested = next;
       root = next.cause;
       levels++;

@@ -7,6 +7,7 @@ import {
   isQueryable,
 } from "./_postgres_sql.ts";
 import type { PostgresDatabase, SqlQueryable } from "./postgres_database.ts";
+import { checkOptions } from "./_arguments.ts";
 
 /**
  * Options for {@linkcode PostgresInbox}.
@@ -73,6 +74,7 @@ export class PostgresInbox {
    */
   constructor(db: PostgresDatabase, options: PostgresInboxOptions = {}) {
     checkDatabase(db);
+    checkOptions(options, ["tablePrefix"], "PostgresInbox");
     const { tablePrefix = "inbox_" } = options;
     this.table = `${checkTablePrefix(tablePrefix)}processed`;
     this.#db = db;

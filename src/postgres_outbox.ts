@@ -257,7 +257,9 @@ export class PostgresOutbox {
     }
     const list = Array.isArray(events) ? events : [events];
     const types = new Set<string>();
-    list.forEach((event: unknown, index) => {
+    // A plain loop: forEach would skip the holes of a sparse array.
+    for (let index = 0; index < list.length; index++) {
+      const event: unknown = list[index];
       if (!isDomainEvent(event)) {
         const path = Array.isArray(events) ? `events[${index}]` : "events";
         throw new InvalidEventError([{
@@ -266,7 +268,7 @@ export class PostgresOutbox {
         }]);
       }
       types.add(event.eventType);
-    });
+    }
     if (!list.length) return { events: 0, publications: 0 };
     const targets: { t: string | null; l: string }[] = [];
     for (const type of types) {
@@ -395,7 +397,7 @@ export class PostgresOutbox {
 
   /**
    * Makes failed publications pending again, due now, with their attempts
-   * reset (their last error is kept until they run).
+   * reset. Their last error is kept, also once a later run completes them.
    *
    * @param filter Which ones: by listener, event or publication id; all when empty.
    * @returns How many were resubmitted.
@@ -554,7 +556,13 @@ export class PostgresOutbox {
       payload?: JsonObject,
       options?: PublishOptions,
     ): Promise<DomainEvent> {
-      const createOptions: CreateEventOptions = { ...options, causedBy: cause };
+      // Metadata defaults to none, not to the ambient context (./context) of
+      // whoever runs the relay: it has nothing to do with this event.
+      const createOptions: CreateEventOptions = {
+        metadata: {},
+        ...options,
+        causedBy: cause,
+      };
       if (generateEventId && createOptions.eventId === undefined) {
         createOptions.eventId = generateEventId();
       }
@@ -628,6 +636,7 @@ function errorText(error: unknown): string {
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

@@ -374,3 +374,26 @@ describe("handler names", () => {
     );
   });
 });
+
+describe("dispatch: a signal aborted by a synchronous handler", () => {
+  for (const concurrency of ["sequential", "parallel"] as const) {
+    it(`rejects with the reason and starts no later handler (${concurrency})`, async () => {
+      const dispatcher = new InProcessEventDispatcher({ concurrency });
+      const ran: string[] = [];
+      const controller = new AbortController();
+      const reason = new Error("stop");
+      dispatcher.register("a", function first() {
+        ran.push("first");
+        controller.abort(reason);
+      });
+      dispatcher.register("a", function second() {
+        ran.push("second");
+      });
+      await assert.rejects(
+        dispatcher.dispatch(createEvent("a"), { signal: controller.signal }),
+        (error) => error === reason,
+      );
+      assert.deepEqual(ran, ["first"]);
+    });
+  }
+});

@@ -74,4 +74,12 @@ describe("DispatchError messages", () => {
       }…; three: "a string"; and 2 more`,
     );
   });
+
+  it("names a cause chain that loops back once, without hanging", () => {
+    const event = createEvent("a");
+    const first = new HandlerError(event, "first", new Error("root"));
+    (first as { cause: unknown }).cause = new DispatchError(event, [first]);
+    const error = new HandlerError(event, "outer", first);
+    assert.match(error.message, /^Handler "outer" failed on "a"/);
+  });
 });

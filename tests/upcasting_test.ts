@@ -225,4 +225,19 @@ describe("upcastFrom", () => {
       /^options\.generateEventId: expected a readable value, got a throw: trap$/,
     );
   });
+
+  it("blames the upcast whose result a later schema refuses, in a chain", () => {
+    const X1 = defineEvent("x").withPayload<{ n: number }>();
+    const X2 = defineEvent("x.v2", {
+      schema: (value): value is { n: number; m: number } =>
+        typeof (value as { m?: unknown }).m === "number",
+    }).upcastFrom(X1, (payload) => ({ ...payload }) as never);
+    const X3 = defineEvent("x.v3").withPayload<{ n: number; m: number }>()
+      .upcastFrom(X2, (payload) => payload);
+    const stored = JSON.stringify(X1.create({ n: 1 }));
+    assertRefused(
+      () => parseEvent(stored, { definition: X3 }),
+      /^payload: after upcasting "x" to "x\.v2": expected a payload the "x\.v2" schema accepts/,
+    );
+  });
 });

@@ -15,10 +15,12 @@ import {
   type OutboxHandler,
   type PgPoolClientLike,
   type PgPoolLike,
+  PostgresInbox,
   PostgresOutbox,
   type PostgresOutboxOptions,
   type SqlQueryable,
 } from "../../postgres.ts";
+import { withEventContext } from "../../context.ts";
 
 const InviteCreated = defineEvent("invite.created", {
   schema: (value): value is { email: string } =>
@@ -1031,6 +1033,66 @@ describe("PostgresOutbox's generateEventId", () => {
     assert.throws(
       () => new PostgresOutbox(db, { generateEventId: "uuidv7" as never }),
       { name: "TypeError", message: /generateEventId: expected a function/ },
+    );
+  });
+});
+
+describe("PostgresOutbox: edges", () => {
+  it("start resolves once the batch is done when a listener aborts, not after intervalMs", async () => {
+    const outbox = await fresh();
+    const controller = new AbortController();
+    outbox.register(InviteCreated, "stop-the-relay", () => controller.abort());
+    await db.transaction((tx) =>
+      outbox.store(tx, [InviteCreated.create({ email: "ada@example.com" })])
+    );
+    const started = Date.now();
+    await outbox.start({ signal: controller.signal, intervalMs: 60_000 });
+    assert.ok(Date.now() - started < 30_000, `${Date.now() - started} ms`);
+  });
+
+  it("refuses a sparse list of events at the hole, before writing anything", async () => {
+    const outbox = await fresh();
+    outbox.registerAny("audit", () => {});
+    const sparse = [InviteCreated.create({ email: "a@b.c" })];
+    sparse[2] = InviteCreated.create({ email: "d@e.f" });
+    await assert.rejects(
+      db.transaction((tx) => outbox.store(tx, sparse)),
+      (error) => {
+        assert.ok(error instanceof InvalidEventError, String(error));
+        assert.equal(error.issues[0]?.path, "events[1]");
+        return true;
+      },
+    );
+    assert.deepEqual(await statuses(outbox), {});
+  });
+
+  it("does not give follow-ups the ambient context of whoever runs the relay", async () => {
+    const outbox = await fresh();
+    const published: DomainEvent[] = [];
+    outbox.register(
+      InviteCreated,
+      "send-email",
+      async (_event, { publish }) => {
+        published.push(await publish("invite.email_sent"));
+      },
+    );
+    const stored = InviteCreated.create({ email: "a@b.c" }, {
+      metadata: { tenant: "globex" },
+    });
+    await db.transaction((tx) => outbox.store(tx, [stored]));
+    await withEventContext(
+      { correlationId: "relay-run", metadata: { tenant: "acme" } },
+      () => outbox.processPending(),
+    );
+    assert.equal(published.length, 1);
+    assert.deepEqual(published[0]?.metadata, {});
+    assert.equal(published[0]?.correlationId, stored.eventId);
+  });
+
+  it("PostgresInbox refuses an unknown option", () => {
+    assert.throws(
+      () => new PostgresInbox(db, { tablePrefx: "x_" } as never),
+      { name: "TypeError", message: /unknown option "tablePrefx"/ },
     );
   });
 });
