@@ -6,6 +6,7 @@ import type { EventDefinition } from "./define_event.ts";
 import type { InProcessEventDispatcher } from "./dispatcher.ts";
 import type { Disposal } from "./handler.ts";
 import type { DomainEvent, JsonObject } from "./types.ts";
+import { makeDisposable } from "./_disposable.ts";
 
 /**
  * What {@linkcode captureEvents} needs of a dispatcher: `observe`, as
@@ -20,9 +21,6 @@ import type { DomainEvent, JsonObject } from "./types.ts";
  * ```
  */
 export type CapturableDispatcher = Pick<InProcessEventDispatcher, "observe">;
-
-/** Where the runtime has it (typed without the esnext.disposable lib). */
-const DISPOSE = (Symbol as { readonly dispose?: symbol }).dispose;
 
 /**
  * The events a dispatcher has seen since {@linkcode captureEvents} started,
@@ -161,6 +159,5 @@ export function captureEvents(dispatcher: CapturableDispatcher): EventCapture {
     },
     stop: () => stop(),
   } as EventCapture;
-  if (DISPOSE) (capture as unknown as Record<symbol, unknown>)[DISPOSE] = stop;
-  return capture;
+  return makeDisposable(capture, stop);
 }

@@ -22,6 +22,7 @@ import type {
   Unsubscribe,
 } from "./handler.ts";
 import type { DomainEvent, JsonObject } from "./types.ts";
+import { makeDisposable } from "./_disposable.ts";
 
 /**
  * Options for {@linkcode InProcessEventDispatcher}.
@@ -196,8 +197,6 @@ const EMPTY: Entry = {
   definition: undefined,
   timeouts: undefined,
 };
-/** Where the runtime has it (typed without the esnext.disposable lib). */
-const DISPOSE = (Symbol as { readonly dispose?: symbol }).dispose;
 /** `context.signal` when the dispatch was given none: it never aborts. */
 let never: AbortSignal | undefined;
 
@@ -268,8 +267,7 @@ function unsubscriber(remove: () => void): Unsubscribe {
       remove();
     }
   }) as Unsubscribe;
-  if (DISPOSE) (off as unknown as Record<symbol, unknown>)[DISPOSE] = off;
-  return off;
+  return makeDisposable(off, off);
 }
 
 /**

@@ -41,7 +41,6 @@ type AnyDefinition = EventDefinition<string, any>;
 
 interface Listener {
   readonly id: string;
-  readonly type: string | null;
   readonly definition: AnyDefinition | undefined;
   readonly handler: OutboxHandler;
 }
@@ -212,7 +211,6 @@ export class PostgresOutbox {
     }
     const listener = this.#add(
       id,
-      type,
       isDefinition ? definition : undefined,
       handler as OutboxHandler,
     );
@@ -229,7 +227,7 @@ export class PostgresOutbox {
    * @throws {TypeError} When the id is taken or out of range, or the handler is not valid.
    */
   registerAny(id: string, handler: OutboxHandler): void {
-    this.#any.push(this.#add(id, null, undefined, handler));
+    this.#any.push(this.#add(id, undefined, handler));
   }
 
   /**
@@ -453,7 +451,6 @@ export class PostgresOutbox {
 
   #add(
     id: string,
-    type: string | null,
     definition: AnyDefinition | undefined,
     handler: OutboxHandler,
   ): Listener {
@@ -474,7 +471,7 @@ export class PostgresOutbox {
         }`,
       );
     }
-    const listener = { id, type, definition, handler };
+    const listener = { id, definition, handler };
     this.#listeners.set(id, listener);
     return listener;
   }
