@@ -71,14 +71,12 @@ class ReturnsItsArgument {
  * object, so `create` can set it after createEvent has sealed the event.
  */
 class Trusted extends ReturnsItsArgument {
-  #by: object | undefined;
+  #by: object | null = null;
 
-  static has(value: unknown): boolean {
-    return Object(value) === value && #by in (value as object);
-  }
-
-  static by(value: object): object | undefined {
-    return #by in value ? (value as Trusted).#by : undefined;
+  static by(value: unknown): object | null | undefined {
+    return typeof value == "object" && value !== null && #by in value
+      ? (value as Trusted).#by
+      : undefined;
   }
 
   static mark(event: object, definition: object): void {
@@ -97,10 +95,16 @@ export function seal<T extends object>(event: T, definition?: object): T {
   return event;
 }
 
-/** The definition recorded by {@linkcode seal} for `event`, if any. */
-export function sealedBy(event: object): object | undefined {
-  return Trusted.by(event);
+/**
+ * How `value` was sealed: `undefined` if it was not (it may still be a valid
+ * event, not known as one), else the definition {@linkcode seal} recorded,
+ * or `null` for none.
+ */
+export function sealedBy(value: unknown): object | null | undefined {
+  return Trusted.by(value);
 }
+
+const NO_ISSUES: readonly EventIssue[] = Object.freeze([]);
 
 /**
  * Checks `value` as the envelope field `field` (`eventId`, `eventType`,
@@ -153,7 +157,7 @@ export function readFields(
  * frozen. Empty for an event. Never throws.
  */
 export function envelopeIssues(value: unknown): readonly EventIssue[] {
-  if (Trusted.has(value)) return [];
+  if (Trusted.by(value) !== undefined) return NO_ISSUES;
   const issues: EventIssue[] = [];
   try {
     const fields = readFields(value, issues);

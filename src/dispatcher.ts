@@ -8,21 +8,26 @@ import type { EventDefinition } from "./define_event.ts";
 import {
   DispatchError,
   DomainEventError,
-  HandlerError,
+  type HandlerError,
   type InvalidEventError,
   MaxDepthExceededError,
 } from "./errors.ts";
 import { sealedBy } from "./_envelope.ts";
-import { createEvent } from "./event.ts";
 import { assertDomainEvent } from "./guards.ts";
-import type {
-  EventHandler,
-  HandlerContext,
-  Middleware,
-  Unsubscribe,
-} from "./handler.ts";
+import type { EventHandler, Middleware, Unsubscribe } from "./handler.ts";
 import type { DomainEvent, JsonObject } from "./types.ts";
 import { makeDisposable } from "./_disposable.ts";
+import {
+  abortable,
+  callHandler,
+  Context,
+  Dispatch,
+  DONE,
+  type Entry,
+  isThenable,
+  NO_HANDLERS,
+  type Run,
+} from "./_dispatch.ts";
 
 /**
  * Options for {@linkcode InProcessEventDispatcher}.
@@ -174,49 +179,9 @@ export type EventObserver = (
 
 type Handler = EventHandler;
 type TypeOrDefinition = string | { readonly type: string };
-type Run = (
-  event: DomainEvent,
-  depth: number,
-  signal: AbortSignal | undefined,
-) => Promise<void>;
-
-/** The handlers of one type (or the `registerAny` ones), as a dispatch sees them. */
-interface Entry {
-  /** In registration order; never mutated (dispatches hold snapshots). */
-  readonly handlers: readonly Handler[];
-  /** The definition the type's events must match, if one was registered. */
-  readonly definition: CheckedDefinition | undefined;
-  /** The handlers registered with a `timeoutMs`. */
-  readonly timeouts: ReadonlyMap<Handler, number> | undefined;
-}
-
-const DONE: Promise<void> = Promise.resolve();
-const NONE: readonly Handler[] = [];
-const EMPTY: Entry = {
-  handlers: NONE,
-  definition: undefined,
-  timeouts: undefined,
-};
-/** `context.signal` when the dispatch was given none: it never aborts. */
-let never: AbortSignal | undefined;
 
 function keyOf(type: TypeOrDefinition): string {
   return typeof type == "string" ? type : type.type;
-}
-
-/** The name errors and middleware give a handler or observer; never throws. */
-function nameOf(handler: object): string {
-  try {
-    const name = (typeof handler == "function"
-      ? handler
-      : (handler as { constructor?: { name?: unknown } }).constructor)?.name;
-    if (typeof name == "string" && name && name != "Object") {
-      return name;
-    }
-  } catch {
-    // A throwing getter or Proxy trap: no name.
-  }
-  return "anonymous";
 }
 
 /** Checks a timeout option: an integer from 1 to 2^31-1 ms, or Infinity (none). */
@@ -271,84 +236,6 @@ function unsubscriber(remove: () => void): Unsubscribe {
 }
 
 /**
- * Settles as `work` does, unless `arm` rejects first: `arm` gets the reject
- * function and returns what to undo once `work` settles. What `work`
- * settles with after such a rejection is ignored.
- */
-function race(
-  work: Promise<unknown>,
-  arm: (reject: (reason: unknown) => void) => () => void,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const disarm = arm(reject);
-    work.then((value) => {
-      disarm();
-      resolve(value);
-    }, (error) => {
-      disarm();
-      reject(error);
-    });
-  });
-}
-
-/** `promise`, or a TimeoutError once `ms` have passed. */
-function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
-  return race(promise, (reject) => {
-    const timer = setTimeout(() => {
-      reject(
-        new DOMException(
-          `expected the handler to settle within ${ms} ms`,
-          "TimeoutError",
-        ),
-      );
-    }, ms);
-    return () => clearTimeout(timer);
-  });
-}
-
-/** `work`, or a rejection with `signal.reason` as soon as `signal` aborts. */
-function abortable(
-  work: Promise<unknown>,
-  signal: AbortSignal,
-): Promise<unknown> {
-  return race(work, (reject) => {
-    const stop = () => reject(signal.reason);
-    if (signal.aborted) stop();
-    signal.addEventListener("abort", stop);
-    return () => signal.removeEventListener("abort", stop);
-  });
-}
-
-/** Calls `handler` inside the middleware from `index` inwards. */
-function invoke(
-  handler: Handler,
-  event: DomainEvent,
-  context: Dispatch,
-  middleware: readonly Middleware[],
-  index: number,
-): unknown {
-  const outer = middleware[index];
-  return outer
-    ? outer(
-      event,
-      () => invoke(handler, event, context, middleware, index + 1),
-      { handlerName: nameOf(handler), depth: context.depth },
-    )
-    : call(handler, event, context);
-}
-
-/** Calls a function handler, or an object handler's `handle` method. */
-function call(
-  handler: Handler,
-  event: DomainEvent,
-  context: Dispatch,
-): unknown {
-  return typeof handler == "function"
-    ? handler(event, context)
-    : handler.handle(event, context);
-}
-
-/**
  * Dispatches domain events to their handlers in the same process, awaitably,
  * with every follow-up event traced to its cause.
  *
@@ -379,10 +266,11 @@ export class InProcessEventDispatcher {
   /** Each type's handlers; the `registerAny` ones under `null`. */
   #handlers = new Map<string | null, Entry>();
   /** The `registerAny` handlers, also in #handlers under `null`. */
-  #any: Entry = EMPTY;
+  #any: Entry = NO_HANDLERS;
   #middleware: readonly Middleware[] = [];
   #observers: readonly EventObserver[] = [];
   #options: DispatcherOptions;
+  #maxDepth: number;
 
   /**
    * Creates a dispatcher.
@@ -448,6 +336,7 @@ export class InProcessEventDispatcher {
     );
     checkTimeout("handlerTimeoutMs", copy.handlerTimeoutMs);
     this.#options = copy;
+    this.#maxDepth = maxDepth;
   }
 
   /**
@@ -679,7 +568,7 @@ export class InProcessEventDispatcher {
    */
   clear(): void {
     this.#handlers.clear();
-    this.#any = EMPTY;
+    this.#any = NO_HANDLERS;
   }
 
   /**
@@ -705,7 +594,7 @@ export class InProcessEventDispatcher {
   handlerCount(type?: string | { readonly type: string }): number {
     const handlers = this.#handlers;
     if (type !== undefined) {
-      return (handlers.get(keyOf(type)) ?? EMPTY).handlers.length +
+      return (handlers.get(keyOf(type)) ?? NO_HANDLERS).handlers.length +
         this.#any.handlers.length;
     }
     let count = 0;
@@ -752,7 +641,7 @@ export class InProcessEventDispatcher {
    * ```
    */
   dispatch(event: DomainEvent, options?: DispatchOptions): Promise<void> {
-    if (options === undefined) return this.#run(event, 0, undefined);
+    if (options === undefined) return this.#dispatchAt(event, 0, undefined);
     let signal;
     try {
       signal = signalOf(options, "dispatch");
@@ -760,7 +649,7 @@ export class InProcessEventDispatcher {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#run(event, 0, signal);
+    return this.#dispatchAt(event, 0, signal);
   }
 
   /**
@@ -831,7 +720,7 @@ export class InProcessEventDispatcher {
     for (const [index, event] of list.entries()) {
       try {
         if (signal?.aborted) throw signal.reason;
-        await this.#run(event, 0, signal);
+        await this.#dispatchAt(event, 0, signal);
       } catch (error) {
         if (collect && error instanceof DispatchError) {
           firstFailed ??= event;
@@ -885,7 +774,7 @@ export class InProcessEventDispatcher {
     }
     const timeoutMs = options?.timeoutMs;
     checkTimeout("timeoutMs", timeoutMs);
-    const entry = this.#handlers.get(type) ?? EMPTY;
+    const entry = this.#handlers.get(type) ?? NO_HANDLERS;
     const known = entry.definition;
     if (definition && known && known != definition) {
       throw new TypeError(
@@ -909,7 +798,7 @@ export class InProcessEventDispatcher {
   }
 
   #remove(type: string | null, handler: Handler): boolean {
-    const entry = this.#handlers.get(type) ?? EMPTY;
+    const entry = this.#handlers.get(type) ?? NO_HANDLERS;
     const handlers = entry.handlers.filter((other) => other != handler);
     if (handlers.length == entry.handlers.length) return false;
     let timeouts = entry.timeouts;
@@ -927,7 +816,7 @@ export class InProcessEventDispatcher {
     const handlers = this.#handlers;
     if (entry.handlers.length) handlers.set(type, entry);
     else handlers.delete(type);
-    this.#any = handlers.get(null) ?? EMPTY;
+    this.#any = handlers.get(null) ?? NO_HANDLERS;
   }
 
   /** Why the definition registered for the event's type refuses it, if it does. */
@@ -936,310 +825,89 @@ export class InProcessEventDispatcher {
     return definition && refusal(definition, event);
   }
 
-  #run: Run = (event, depth, signal) => {
+  /** The state machine that takes a dispatch over from its first observer, or from a handler that did not simply return. */
+  #dispatch(
+    event: DomainEvent,
+    context: Context,
+    own: Entry,
+    any: Entry,
+    handlers: readonly Handler[],
+  ): Dispatch {
+    return new Dispatch(
+      event,
+      context,
+      this.#options,
+      own,
+      any,
+      handlers,
+      this.#middleware,
+      this.#observers,
+    );
+  }
+
+  /** `#dispatchAt` as a function, for the contexts' nested dispatches. */
+  #run: Run = (event, depth, signal) => this.#dispatchAt(event, depth, signal);
+
+  #dispatchAt(
+    event: DomainEvent,
+    depth: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     try {
-      assertDomainEvent(event);
-      const options = this.#options;
-      const { maxDepth = 32 } = options;
-      if (depth > maxDepth) {
-        throw new MaxDepthExceededError(event.eventType, maxDepth);
+      const sealed = sealedBy(event);
+      if (sealed === undefined) assertDomainEvent(event);
+      if (depth > this.#maxDepth) {
+        throw new MaxDepthExceededError(event.eventType, this.#maxDepth);
       }
-      const own = this.#handlers.get(event.eventType) ?? EMPTY;
+      const own = this.#handlers.get(event.eventType) ?? NO_HANDLERS;
       const definition = own.definition;
       // Events its `create` made pass without a call (the hot path).
-      if (definition && sealedBy(event) !== definition) {
+      if (definition && sealed !== definition) {
         const refused = refusal(definition, event);
         if (refused) throw refused;
       }
       const any = this.#any;
-      const list = any.handlers.length
+      const handlers = any.handlers.length
         ? own.handlers.concat(any.handlers)
         : own.handlers;
       const observers = this.#observers;
       let result: Promise<unknown> | undefined;
-      if (list.length || observers.length) {
-        result = new Dispatch(
-          this.#run,
-          event,
-          depth,
-          signal,
-          options,
-          own,
-          any,
-          list,
-          this.#middleware,
-          observers,
-        ).start();
+      if (handlers.length || observers.length) {
+        const context = new Context(this.#run, event, depth, signal);
+        if (observers.length) {
+          result = this.#dispatch(event, context, own, any, handlers).start();
+        } else {
+          // Handlers are called here until one returns a thenable, throws or
+          // aborts the signal; a Dispatch takes over from that one.
+          const middleware = this.#middleware;
+          let index = -1;
+          let outcome: unknown;
+          let threw = false;
+          try {
+            while (++index < handlers.length) {
+              outcome = callHandler(
+                handlers[index] as Handler,
+                event,
+                context,
+                middleware,
+              );
+              if (isThenable(outcome) || signal?.aborted) break;
+            }
+          } catch (cause) {
+            outcome = cause;
+            threw = true;
+          }
+          if (index < handlers.length) {
+            result = this.#dispatch(event, context, own, any, handlers)
+              .resume(index, outcome, threw);
+          }
+        }
       }
-      if (!list.length) options.onUnhandled?.(event);
+      if (!handlers.length) this.#options.onUnhandled?.(event);
       if (!result) return DONE;
       return (signal ? abortable(result, signal) : result) as Promise<void>;
     } catch (error) {
       return Promise.reject(error);
-    }
-  };
-}
-
-/** A failure of a dispatch, and where its observer or handler stands among them. */
-interface Failure {
-  /** Observers first, in order, then handlers in order. */
-  readonly position: number;
-  readonly error: HandlerError;
-}
-
-/**
- * One dispatch of one event. It reads top to bottom: the context its
- * handlers get (`depth`, `signal`, `publish`, `dispatch`); `start`, which calls
- * the observers, then the handlers one after the other (`#sequential`) or
- * all at once (`#parallel`); and `#settle`, the one step that resolves or
- * rejects the dispatch by its error mode. When every handler returns
- * synchronously the dispatch is synchronous and makes no promise. (The
- * handler context is this object, not a second one: one allocation per
- * dispatch, and its state stays private.)
- */
-class Dispatch implements HandlerContext {
-  readonly depth: number;
-  readonly #event: DomainEvent;
-  readonly #run: Run;
-  readonly #signal: AbortSignal | undefined;
-  readonly #options: DispatcherOptions;
-  /** The type's own entry and the `registerAny` one, for their timeouts. */
-  readonly #own: Entry;
-  readonly #any: Entry;
-  /** `#own`'s handlers, then `#any`'s. */
-  readonly #handlers: readonly Handler[];
-  readonly #middleware: readonly Middleware[];
-  readonly #observers: readonly EventObserver[];
-  /** The failures the settle step rejects with (none in isolate mode). */
-  #failures: Failure[] | undefined;
-  /** Whether `onHandlerError` threw, and the first error it threw. */
-  #reportThrew?: boolean;
-  #reportError: unknown;
-
-  constructor(
-    run: Run,
-    event: DomainEvent,
-    depth: number,
-    signal: AbortSignal | undefined,
-    options: DispatcherOptions,
-    own: Entry,
-    any: Entry,
-    handlers: readonly Handler[],
-    middleware: readonly Middleware[],
-    observers: readonly EventObserver[],
-  ) {
-    this.#run = run;
-    this.#event = event;
-    this.depth = depth;
-    this.#signal = signal;
-    this.#options = options;
-    this.#own = own;
-    this.#any = any;
-    this.#handlers = handlers;
-    this.#middleware = middleware;
-    this.#observers = observers;
-  }
-
-  get signal(): AbortSignal {
-    return this.#signal ?? (never ??= new AbortController().signal);
-  }
-
-  get publish(): HandlerContext["publish"] {
-    return (async (
-      type: string | EventDefinition<string, JsonObject>,
-      payload?: JsonObject,
-      options?: object,
-    ) => {
-      const createOptions = { ...options, causedBy: this.#event };
-      const event = typeof type == "string"
-        ? createEvent(type, payload, createOptions)
-        : type.create(payload as JsonObject, createOptions);
-      await this.dispatch(event);
-      return event;
-    }) as HandlerContext["publish"];
-  }
-
-  get dispatch(): (event: DomainEvent) => Promise<void> {
-    return (event) => {
-      const signal = this.#signal;
-      return signal?.aborted
-        ? Promise.reject(signal.reason)
-        : this.#run(event, this.depth + 1, signal);
-    };
-  }
-
-  /**
-   * Runs it all; `undefined` when it ended synchronously without a failure.
-   * (Handlers see this object as their context: calling this again would
-   * run them twice, so the dispatcher alone should call it.)
-   */
-  start(): Promise<unknown> | undefined {
-    const observers = this.#observers;
-    if (observers.length) {
-      const info = { depth: this.depth };
-      for (const [position, observer] of observers.entries()) {
-        try {
-          observer(this.#event, info);
-        } catch (cause) {
-          this.#failed(position, observer, cause);
-        }
-      }
-      if (this.#stopped()) return this.#settle();
-    }
-    return this.#options.concurrency == "parallel"
-      ? this.#parallel()
-      : this.#sequential(0);
-  }
-
-  /** Runs the handlers from `start` on, each once the one before settled. */
-  #sequential(start: number): Promise<unknown> | undefined {
-    const handlers = this.#handlers;
-    for (let index = start; index < handlers.length; index++) {
-      const promise = this.#call(index);
-      if (promise) {
-        const next = () => {
-          if (this.#stopped()) return this.#settle();
-          this.#throwIfAborted();
-          return this.#sequential(index + 1);
-        };
-        // One reaction for both outcomes: a tick less per async handler.
-        return promise.then(next, (cause) => {
-          this.#failed(
-            this.#positionOf(index),
-            handlers[index] as Handler,
-            cause,
-          );
-          return next();
-        });
-      }
-      if (this.#stopped()) break;
-      this.#throwIfAborted();
-    }
-    return this.#settle();
-  }
-
-  /** An aborted dispatch starts no further handler: it rejects with the reason. */
-  #throwIfAborted(): void {
-    const signal = this.#signal;
-    if (signal?.aborted) throw signal.reason;
-  }
-
-  /** Starts every handler, then settles once all have. */
-  #parallel(): Promise<unknown> | undefined {
-    const handlers = this.#handlers;
-    let pending: Promise<unknown>[] | undefined;
-    for (let index = 0; index < handlers.length; index++) {
-      if (index) this.#throwIfAborted();
-      const promise = this.#call(index);
-      if (promise) {
-        (pending ??= []).push(promise.catch((cause) => {
-          this.#failed(
-            this.#positionOf(index),
-            handlers[index] as Handler,
-            cause,
-          );
-        }));
-      }
-    }
-    return pending
-      ? Promise.all(pending).then(() => this.#settle())
-      : this.#settle();
-  }
-
-  /**
-   * The one settle step: rejects with what the error mode says, else with
-   * the first error `onHandlerError` threw; else resolves.
-   */
-  #settle(): undefined {
-    const failures = this.#failures;
-    if (failures) {
-      const errors = failures
-        .sort((a, b) => a.position - b.position)
-        .map((failure) => failure.error);
-      const first = errors[0] as HandlerError;
-      if (this.#options.errorMode == "collect") {
-        throw new DispatchError(this.#event, errors);
-      }
-      if (this.#stopsAtFirst()) throw first;
-      // Parallel fail-fast: the others are reported; the first is the
-      // rejection, unless onHandlerError threw (then it is reported too).
-      for (const error of errors.slice(1)) this.#report(error);
-      if (!this.#reportThrew) throw first;
-      this.#report(first);
-    }
-    if (this.#reportThrew) throw this.#reportError;
-  }
-
-  /** Whether a sequential fail-fast dispatch has failed, so ends now. */
-  #stopped(): boolean {
-    return this.#failures !== undefined && this.#stopsAtFirst();
-  }
-
-  /** Whether the first failure ends the dispatch: sequential fail-fast. */
-  #stopsAtFirst(): boolean {
-    const { concurrency, errorMode } = this.#options;
-    return concurrency != "parallel" && errorMode != "collect" &&
-      errorMode != "isolate";
-  }
-
-  /**
-   * Calls the handler at `index`: `undefined` when it returned
-   * synchronously (a throw is recorded as its failure), else its promise,
-   * timed by its timeout.
-   */
-  #call(index: number): Promise<unknown> | undefined {
-    const handler = this.#handlers[index] as Handler;
-    let promise;
-    try {
-      const result = (this.#middleware.length
-        ? invoke(handler, this.#event, this, this.#middleware, 0)
-        : call(handler, this.#event, this)) as
-          | PromiseLike<unknown>
-          | undefined;
-      if (typeof result?.then != "function") {
-        return undefined;
-      }
-      promise = Promise.resolve(result);
-    } catch (cause) {
-      this.#failed(this.#positionOf(index), handler, cause);
-      return undefined;
-    }
-    const own = this.#own;
-    const timeoutMs =
-      (index < own.handlers.length ? own : this.#any).timeouts?.get(handler) ??
-        this.#options.handlerTimeoutMs;
-    return timeoutMs === undefined || timeoutMs === Infinity
-      ? promise
-      : withTimeout(promise, timeoutMs);
-  }
-
-  /** Where the handler at `index` stands among the failures. */
-  #positionOf(index: number): number {
-    return this.#observers.length + index;
-  }
-
-  /**
-   * Records the failure of an observer or handler: reported at once in
-   * isolate mode, else kept for the settle step (in a sequential fail-fast
-   * dispatch, only the first: the dispatch ends with it).
-   */
-  #failed(position: number, handler: object, cause: unknown): void {
-    const error = new HandlerError(this.#event, nameOf(handler), cause);
-    if (this.#options.errorMode == "isolate") this.#report(error);
-    else if (!this.#stopped()) {
-      (this.#failures ??= []).push({ position, error });
-    }
-  }
-
-  /** Passes `error` to `onHandlerError`; keeps the first error it throws. */
-  #report(error: HandlerError): void {
-    try {
-      this.#options.onHandlerError?.(error);
-    } catch (thrown) {
-      if (!this.#reportThrew) {
-        this.#reportThrew = true;
-        this.#reportError = thrown;
-      }
     }
   }
 }

@@ -346,6 +346,27 @@ describe("dispatch", () => {
     await dispatcher.dispatch(createEvent("a"));
     assert.deepEqual(order, ["thenable", "next"]);
   });
+
+  it("fails a handler whose result's then getter throws, first or after an async one", async () => {
+    const broken = new Error("no then");
+    const hostile = () => ({
+      get then() {
+        throw broken;
+      },
+    });
+    for (const before of [[], [async () => {}]]) {
+      const dispatcher = new InProcessEventDispatcher({ errorMode: "collect" });
+      for (const handler of [...before, hostile]) {
+        dispatcher.register("a", handler);
+      }
+      const error = await dispatcher.dispatch(createEvent("a")).then(
+        () => assert.fail("resolved"),
+        (error: unknown) => error,
+      );
+      assert.ok(error instanceof DispatchError);
+      assert.deepEqual(error.errors.map((failure) => failure.cause), [broken]);
+    }
+  });
 });
 
 describe("concurrency", () => {
