@@ -115,7 +115,13 @@ export function readEvent(input: unknown, options: ReadOptions): DomainEvent {
   const fields = readFields(readJson(input, maxLength), issues);
   for (const field of ["payload", "metadata"]) {
     try {
-      fields[field] = copyJsonObject(fields[field], field, maxDepth, maxLength);
+      fields[field] = copyJsonObject(
+        fields[field],
+        field,
+        maxDepth,
+        maxLength,
+        typeof input == "string",
+      );
     } catch (error) {
       issues.push(...(error as InvalidEventError).issues);
     }

@@ -3,6 +3,9 @@ import { checkField } from "./_envelope.ts";
 import { copyJsonObject, EMPTY_OBJECT } from "./_json.ts";
 import type { DomainEvent, JsonObject } from "./types.ts";
 
+/** The last event type createEvent found valid: most calls repeat it. */
+let lastValidType: unknown;
+
 /**
  * Options for {@linkcode createEvent}.
  *
@@ -92,7 +95,10 @@ export function createEvent<
   payload?: TPayload,
   options?: CreateEventOptions,
 ): DomainEvent<TType, TPayload> {
-  checkField("eventType", eventType);
+  if (eventType !== lastValidType) {
+    checkField("eventType", eventType);
+    lastValidType = eventType;
+  }
   return buildEvent(
     eventType,
     payload === undefined ? EMPTY_OBJECT : copyJsonObject(payload, "payload"),

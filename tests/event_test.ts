@@ -322,6 +322,34 @@ describe("createEvent: occurredAt", () => {
     }
   });
 
+  it("accepts a string exactly when Date#toISOString() writes it, around every month end and time limit", () => {
+    const pad = (n: number, width: number) => String(n).padStart(width, "0");
+    const writes = (at: string) =>
+      new Date(Date.parse(at) || 0).toISOString() === at;
+    let accepted = 0;
+    for (const year of [0, 4, 100, 400, 1900, 2000, 2023, 2024, 9999]) {
+      for (let month = 0; month <= 13; month++) {
+        for (const day of [0, 1, 28, 29, 30, 31, 32]) {
+          for (const time of ["00:00:00", "23:59:59", "24:00:00", "12:60:00"]) {
+            const at = `${pad(year, 4)}-${pad(month, 2)}-${
+              pad(day, 2)
+            }T${time}.999Z`;
+            let valid = true;
+            try {
+              createEvent("test.event", {}, { occurredAt: at });
+            } catch (error) {
+              assert.ok(error instanceof InvalidEventError);
+              valid = false;
+            }
+            assert.equal(valid, writes(at), at);
+            if (valid) accepted++;
+          }
+        }
+      }
+    }
+    assert.ok(accepted > 500, `only ${accepted} accepted`);
+  });
+
   it("converts a Date", () => {
     const date = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6));
     const event = createEvent("test.event", {}, { occurredAt: date });

@@ -553,6 +553,25 @@ describe("payload: accepted values", () => {
     });
   });
 
+  it("reads a getter once beside a nested object, and still finds a cycle through the top", () => {
+    let reads = 0;
+    const payload: Record<string, unknown> = {
+      get a() {
+        reads++;
+        return 1;
+      },
+      nested: { b: [true] },
+    };
+    const event = createEvent("test.event", raw(payload));
+    assert.equal(reads, 1);
+    assert.deepEqual(event.payload, { a: 1, nested: { b: [true] } });
+    (payload.nested as Record<string, unknown>).back = payload;
+    assertInvalid(() => createEvent("test.event", raw(payload)), [{
+      path: "payload.nested.back",
+      message: "expected JSON data, got a cycle",
+    }]);
+  });
+
   it("shares one frozen empty object when there is no payload or metadata", () => {
     const event = createEvent("test.event");
     assert.deepEqual(event.payload, {});

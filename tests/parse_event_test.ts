@@ -438,6 +438,32 @@ describe("parseEvent: malformed and hostile input", () => {
     });
   }
 
+  for (
+    const [name, member, path, message] of [
+      [
+        "a flat __proto__ key",
+        '"__proto__":1',
+        "__proto__",
+        'expected any key but "__proto__", got "__proto__"',
+      ],
+      [
+        "a number JSON.parse reads as Infinity",
+        '"big":1e999',
+        "big",
+        "expected a finite number, got Infinity",
+      ],
+    ] as const
+  ) {
+    it(`refuses ${name} in a flat payload of JSON text`, () => {
+      const flat = JSON.stringify(createEvent("a", { email: "ada@x.org" }));
+      const text = flat.replace('"payload":{', `"payload":{${member},`);
+      assertInvalid(() => parseEvent(text), [{
+        path: `payload.${path}`,
+        message,
+      }]);
+    });
+  }
+
   it("refuses a nested __proto__ in a parsed value", () => {
     const value = parsed({
       payload: JSON.parse('{"list":[{"__proto__":{"x":1}}]}'),
