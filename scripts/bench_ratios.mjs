@@ -1,8 +1,9 @@
 // `deno bench --json` on stdin -> the README's Performance tables: each
 // contender's time per operation and ratio to its group's baseline, then the
-// goals, ratios of two benches of this one run. A group "... (N per
-// iteration)" runs N operations per iteration. Goals are reported, never
-// enforced (timings on shared machines are not tests); exits 1 if a bench failed.
+// goals of bench/goals.json, ratios of two benches of this one run. A group
+// "... (N per iteration)" runs N operations per iteration. Goals are reported,
+// never enforced (timings on shared machines are not tests); exits 1 if a
+// bench failed.
 import { readFileSync } from "node:fs";
 
 const text = readFileSync(0, "utf8");
@@ -36,23 +37,14 @@ for (const [group, benches] of groups) {
 const ns = (group, name) =>
   [...groups].find(([key]) => key.startsWith(group))?.[1]
     .find((bench) => bench.name.startsWith(name))?.ns ?? NaN;
-const one = (name) => ns("dispatch to 1 ", name);
-const ours = (handlers) =>
-  ns(`dispatch to ${handlers} `, "InProcessEventDispatcher, await");
-const made = (name) => ns("create, 3", name);
-const GOALS = {
-  "createEvent ÷ naive, 3 fields": ["≤ 1", made("createEvent") / made("naive")],
-  "emittery ÷ our dispatch, 1 handler": ["≥ 10", one("emittery") / ours(1)],
-  "our dispatch ÷ async function, 1 handler": ["≤ 3", ours(1) / one("await")],
-  "our dispatch ÷ mitt emit, 1 handler": ["≤ 3", ours(1) / one("mitt")],
-  "our dispatch, 10 handlers ÷ 1 handler": ["≤ 3", ours(10) / ours(1)],
-};
+const goals = JSON.parse(readFileSync("bench/goals.json", "utf8"));
 console.log("\n**Goals**\n");
 head("ratio", "goal", "measured", "met");
-for (const [label, [goal, value]] of Object.entries(GOALS)) {
+for (const { ratio, goal, of, to } of goals) {
+  const value = ns(...of) / ns(...to);
   const bound = Number(goal.slice(2));
   const met = goal.startsWith("≤") ? value <= bound : value >= bound;
   console.log(
-    `| ${label} | ${goal} | ${times(value)} | ${met ? "yes" : "no"} |`,
+    `| ${ratio} | ${goal} | ${times(value)} | ${met ? "yes" : "no"} |`,
   );
 }

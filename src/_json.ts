@@ -91,23 +91,19 @@ export function copyJsonObject(
   // booleans and nulls, is then checked on that copy and frozen; any other
   // is walked from that copy, which stands for `value` in cycle checks.
   let source = value;
-  if (
-    typeof value == "object" && value !== null &&
-    Object.getPrototypeOf(value) === Object.prototype
-  ) {
-    if (!parsed) {
-      try {
-        source = { ...value };
-      } catch {
-        // Located by the walk, which reads key by key.
-      }
-    }
+  try {
     if (
-      (parsed || source !== value) && maxDepth >= 1 &&
-      isFlat(source as Record<string, unknown>, maxChars, !parsed)
+      typeof value == "object" && value !== null &&
+      Object.getPrototypeOf(value) === Object.prototype
     ) {
-      return Object.freeze(source) as JsonObject;
+      if (!parsed) source = { ...value };
+      if (
+        maxDepth >= 1 &&
+        isFlat(source as Record<string, unknown>, maxChars, !parsed)
+      ) return Object.freeze(source) as JsonObject;
     }
+  } catch {
+    // A trap or a getter threw: the walk, reading key by key, says where.
   }
   // Counting exactly costs a scan of every string and key: the first walk
   // counts the most each value could take (a number 25 characters, a string

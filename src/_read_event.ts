@@ -19,6 +19,9 @@ export interface ReadOptions {
   maxLength: number;
 }
 
+/** The options of a read given none: JSON text of at most 2^20 characters. */
+const DEFAULTS: ReadOptions = { maxLength: 2 ** 20 };
+
 /**
  * Reads and checks the options of `parseEvent` or `fromCloudEvent` (its
  * `caller`), each once.
@@ -29,6 +32,7 @@ export interface ReadOptions {
  * different types, or is given with `definition`.
  */
 export function readOptions(options: unknown, caller: string): ReadOptions {
+  if (options === undefined) return DEFAULTS;
   let definition, definitions, maxDepth, maxLength;
   let list: unknown[] | undefined;
   let types: unknown[] = [];
@@ -61,7 +65,9 @@ export function readOptions(options: unknown, caller: string): ReadOptions {
       throw invalid("options." + name, "a number", describeValue(limit));
     }
   }
-  const read: ReadOptions = { maxLength: (maxLength as number) ?? 2 ** 20 };
+  const read: ReadOptions = {
+    maxLength: (maxLength as number) ?? DEFAULTS.maxLength,
+  };
   if (maxDepth !== undefined) read.maxDepth = maxDepth as number;
   const refuse = (got: string): never => {
     throw new TypeError(

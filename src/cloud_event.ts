@@ -199,7 +199,7 @@ export function fromCloudEvent<
   TDefinition extends EventDefinition<string, any, any> | undefined = undefined,
 >(
   input: unknown,
-  options: ParseEventOptions<TDefinition> = {},
+  options?: ParseEventOptions<TDefinition>,
 ): ParsedEvent<TDefinition> {
   const read = readOptions(options, "fromCloudEvent");
   const {

@@ -129,7 +129,7 @@ export function parseEvent<
   TDefinition extends EventDefinition<string, any, any> | undefined = undefined,
 >(
   input: unknown,
-  options: ParseEventOptions<TDefinition> = {},
+  options?: ParseEventOptions<TDefinition>,
 ): ParsedEvent<TDefinition> {
   return readEvent(input, readOptions(options, "parseEvent")) as ParsedEvent<
     TDefinition
