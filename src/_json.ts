@@ -110,7 +110,7 @@ export function copyJsonObject(
   // six per character), and only a copy whose bound passes the limit is
   // walked again, counting exactly.
   const walk = (exact: boolean) =>
-    new JsonCopy(root, maxDepth, maxChars, exact, value).object(source);
+    new JsonCopy(root, maxDepth, maxChars, exact, value, parsed).object(source);
   try {
     return walk(false);
   } catch (error) {
@@ -174,8 +174,10 @@ class JsonCopy {
   readonly #keys: (string | number)[] = [];
   /** The containers holding the value being copied, outermost first. */
   readonly #ancestors: unknown[] = [];
-  /** The value the walk copies, standing for the spread copy it walks. */
+  /** The value given to copy: the walk may start from its spread copy. */
   readonly #original: unknown;
+  /** Whether the value is JSON.parse's, made by this library. */
+  readonly #parsed: boolean;
   /** The characters of JSON text the values copied so far take. */
   #chars = 0;
   /** How many containers were copied. */
@@ -193,9 +195,11 @@ class JsonCopy {
     maxChars: number,
     exact: boolean,
     original: unknown,
+    parsed: boolean,
   ) {
     this.#root = root;
     this.#original = original;
+    this.#parsed = parsed;
     const chars = Math.min(maxChars, MAX_JSON_CHARS); // NaN stays NaN
     this.#maxDepth = maxDepth;
     this.#maxChars = chars;
@@ -293,6 +297,9 @@ class JsonCopy {
       return seen;
     }
     if (ancestors.includes(item)) this.#fail("JSON data", "a cycle");
+    // Parsed JSON, and the spread copy made of the value given, are this
+    // walk's own: frozen in place, not copied again.
+    const own = this.#parsed || (!ancestors.length && item !== this.#original);
     ancestors.push(ancestors.length ? item : this.#original);
     const start = this.#chars;
     this.#spend(1); // the opening bracket
@@ -312,7 +319,7 @@ class JsonCopy {
       // at least two) is refused before any is read.
       const length = (item as unknown[]).length;
       if (length * 2 > this.#charLimit - this.#chars) this.#overLimit();
-      copy = new Array(length) as unknown as Record<number, unknown>;
+      copy = (own ? item : new Array(length)) as Record<number, unknown>;
       for (; entries < length; entries++) {
         keys.push(entries);
         const levels = this.#copyInto(
@@ -326,7 +333,7 @@ class JsonCopy {
       }
       this.#checkArray(item as unknown[], length);
     } else {
-      copy = {};
+      copy = own ? item as Record<string, unknown> : {};
       for (const key of Object.keys(item)) {
         keys.push(key);
         if (key == "__proto__") {
@@ -339,7 +346,7 @@ class JsonCopy {
           const levels = this.#copyInto(copy, key, property);
           if (levels > deepest) deepest = levels;
           entries++;
-        }
+        } else if (own) delete copy[key];
         keys.pop();
       }
     }
