@@ -13,7 +13,9 @@
  *   function that calls the handlers: the floor for any awaitable API.
  * - `InProcessEventDispatcher`: `await dispatcher.dispatch(event)`, default
  *   options (sequential, fail-fast), the event validated (it is trusted, as
- *   createEvent made it) and a context given to the handler.
+ *   createEvent made it) and a context given to the handler; "typed by a
+ *   definition": the handlers registered with a definition, the event made by
+ *   its `create` (known good without a schema call).
  * - emittery: `await emitter.emit(name, event)`, its awaitable API.
  * - mitt, eventemitter3, tseep, ts-bus: their synchronous `emit`/`publish`,
  *   not awaited (they cannot be): the handler has run when it returns, but
@@ -39,6 +41,7 @@ import { EventBus } from "ts-bus";
 import { EventEmitter as Tseep } from "tseep";
 import {
   createEvent,
+  defineEvent,
   type DomainEvent,
   type EventHandler,
   InProcessEventDispatcher,
@@ -59,6 +62,10 @@ const mitt = mittModule as unknown as typeof mittModule.default;
 const nest = await loadNestEventBus();
 
 const EVENT: DomainEvent = createEvent("invite.created", PAYLOAD_3);
+const InviteCreated = defineEvent("invite.created").withPayload<
+  typeof PAYLOAD_3
+>();
+const TYPED_EVENT = InviteCreated.create(PAYLOAD_3);
 const BUS_EVENT = { type: "invite.created", payload: EVENT };
 
 function fanOut(handlers: number): void {
@@ -93,6 +100,16 @@ function fanOut(handlers: number): void {
     group,
     fn: async () => {
       for (let i = 0; i < BATCH; i++) dispatcher.dispatch(EVENT);
+    },
+  });
+
+  const typed = new InProcessEventDispatcher();
+  for (const handler of bumps) typed.register(InviteCreated, handler);
+  bench({
+    name: "InProcessEventDispatcher, await dispatch, typed by a definition",
+    group,
+    fn: async () => {
+      for (let i = 0; i < BATCH; i++) await typed.dispatch(TYPED_EVENT);
     },
   });
 

@@ -519,3 +519,29 @@ describe("the CloudEvents specification's samples", () => {
     assert.deepEqual(event.metadata, {});
   });
 });
+
+describe("fromCloudEvent: nesting", () => {
+  /** `levels` objects nested under the key `a`. */
+  function nested(levels: number): JsonObject {
+    let value: JsonObject = { leaf: 1 };
+    for (let level = 1; level < levels; level++) value = { a: value };
+    return value;
+  }
+
+  it("reads back a payload nesting 64 levels (the limit), and past it under a raised maxDepth", () => {
+    const deep = createEvent("deep", nested(64));
+    const text = JSON.stringify(toCloudEvent(deep, { source: SOURCE }));
+    assert.deepEqual(fromCloudEvent(text), deep);
+    assert.deepEqual(fromCloudEvent(JSON.parse(text)), deep);
+    const deeper = JSON.parse(JSON.stringify(toCloudEvent(
+      createEvent("deep", nested(60)),
+      { source: SOURCE },
+    )));
+    deeper.data = nested(100);
+    assert.throws(() => fromCloudEvent(deeper), InvalidEventError);
+    assert.deepEqual(
+      fromCloudEvent(deeper, { maxDepth: 100 }).payload,
+      nested(100),
+    );
+  });
+});

@@ -991,6 +991,55 @@ describe("error modes", () => {
   });
 });
 
+describe("a handler throwing a value that cannot be inspected", () => {
+  const uninspectable = [
+    () =>
+      new Proxy({}, {
+        getPrototypeOf() {
+          throw new Error("trap getPrototypeOf");
+        },
+      }),
+    () =>
+      Object.defineProperty(new Error("x"), "message", {
+        get() {
+          throw new Error("message getter");
+        },
+      }),
+  ];
+
+  for (const concurrency of ["sequential", "parallel"] as const) {
+    it(`is an ordinary failure (${concurrency}, isolate): reported with the handler's name, the later handlers run`, async () => {
+      for (const thrown of uninspectable) {
+        const reported: HandlerError[] = [];
+        const dispatcher = new InProcessEventDispatcher({
+          errorMode: "isolate",
+          concurrency,
+          onHandlerError: (error) => {
+            reported.push(error);
+          },
+        });
+        let later = 0;
+        dispatcher.register("x", function bad() {
+          throw thrown();
+        });
+        dispatcher.register("x", async function badAsync() {
+          await tick();
+          throw thrown();
+        });
+        dispatcher.register("x", () => {
+          later++;
+        });
+        await dispatcher.dispatch(createEvent("x"));
+        assert.equal(later, 1);
+        assert.deepEqual(reported.map((error) => error.handlerName), [
+          "bad",
+          "badAsync",
+        ]);
+      }
+    });
+  }
+});
+
 describe("handler context", () => {
   it("publishes follow-up events depth-first, awaited, with ids linked at every level", async () => {
     const dispatcher = new InProcessEventDispatcher();

@@ -596,3 +596,60 @@ describe("#11.8 arrays with properties other than their items are refused, as ob
     }
   });
 });
+
+describe("a thrown value that cannot be inspected", () => {
+  // Every inspection of it throws, `instanceof` included; or its message does.
+  const uninspectable = [
+    () =>
+      new Proxy({}, {
+        getPrototypeOf() {
+          throw new Error("trap getPrototypeOf");
+        },
+      }),
+    () =>
+      Object.defineProperty(new Error("x"), "message", {
+        get() {
+          throw new Error("message getter");
+        },
+      }),
+  ];
+
+  it("thrown by a getter, ends in an InvalidEventError naming the place, in every entry point", () => {
+    for (const thrown of uninspectable) {
+      const getter = () => ({
+        get boom(): never {
+          throw thrown();
+        },
+      });
+      const parsed = (fields: Record<string, unknown>) => ({
+        ...JSON.parse(JSON.stringify(sample)),
+        ...fields,
+      });
+      assertInvalidAt(
+        () => parseEvent(parsed({ payload: getter() })),
+        "payload.boom",
+        /throw/,
+      );
+      assertInvalidAt(
+        () => parseEvent(parsed({ metadata: { x: getter() } })),
+        "metadata.x.boom",
+        /throw/,
+      );
+      const eventId = Object.defineProperty(parsed({}), "eventId", {
+        get: () => {
+          throw thrown();
+        },
+      });
+      assert.throws(() => parseEvent(eventId), InvalidEventError);
+      const cloud = {
+        ...JSON.parse(JSON.stringify(toCloudEvent(sample, { source: "/s" }))),
+        data: getter(),
+      };
+      assert.throws(() => fromCloudEvent(cloud), InvalidEventError);
+      assert.throws(
+        () => createEvent("x", getter() as unknown as JsonObject),
+        InvalidEventError,
+      );
+    }
+  });
+});
