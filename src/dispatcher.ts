@@ -223,6 +223,19 @@ function isHandler(value: unknown): boolean {
   }
 }
 
+/** How `event` was sealed (see `sealedBy`), once checked if it was not. */
+function checkedSeal(event: DomainEvent): object | null | undefined {
+  const sealed = sealedBy(event);
+  if (sealed === undefined) assertDomainEvent(event);
+  return sealed;
+}
+
+/** Throws the InvalidEventError of an event its type's definition refuses. */
+function refuse(entry: Entry, event: DomainEvent): void {
+  const refused = refusal(entry.definition as CheckedDefinition, event);
+  if (refused) throw refused;
+}
+
 /** A function that calls `remove` once, also `Disposable` where the runtime has `Symbol.dispose`. */
 function unsubscriber(remove: () => void): Unsubscribe {
   let done = false;
@@ -853,61 +866,86 @@ export class InProcessEventDispatcher {
     depth: number,
     signal: AbortSignal | undefined,
   ): Promise<void> {
+    // Kept small enough for V8 to inline into its callers: what is rarer
+    // (observers, no handler, a handler that does not simply return) is in
+    // the methods below.
     try {
-      const sealed = sealedBy(event);
-      if (sealed === undefined) assertDomainEvent(event);
-      if (depth > this.#maxDepth) {
-        throw new MaxDepthExceededError(event.eventType, this.#maxDepth);
-      }
+      const sealed = checkedSeal(event);
+      if (depth > this.#maxDepth) this.#tooDeep(event);
       const own = this.#handlers.get(event.eventType) ?? NO_HANDLERS;
-      const definition = own.definition;
       // Events its `create` made pass without a call (the hot path).
-      if (definition && sealed !== definition) {
-        const refused = refusal(definition, event);
-        if (refused) throw refused;
-      }
+      if (own.definition && sealed !== own.definition) refuse(own, event);
       const any = this.#any;
       const handlers = any.handlers.length
         ? own.handlers.concat(any.handlers)
         : own.handlers;
-      const observers = this.#observers;
-      let result: Promise<unknown> | undefined;
-      if (handlers.length || observers.length) {
-        const context = new Context(this.#run, event, depth, signal);
-        if (observers.length) {
-          result = this.#dispatch(event, context, own, any, handlers).start();
-        } else {
-          // Handlers are called here until one returns a thenable, throws or
-          // aborts the signal; a Dispatch takes over from that one.
-          const middleware = this.#middleware;
-          let index = -1;
-          let outcome: unknown;
-          let threw = false;
-          try {
-            while (++index < handlers.length) {
-              outcome = callHandler(
-                handlers[index] as Handler,
-                event,
-                context,
-                middleware,
-              );
-              if (isThenable(outcome) || signal?.aborted) break;
-            }
-          } catch (cause) {
-            outcome = cause;
-            threw = true;
-          }
-          if (index < handlers.length) {
-            result = this.#dispatch(event, context, own, any, handlers)
-              .resume(index, outcome, threw);
-          }
-        }
+      if (!handlers.length || this.#observers.length) {
+        return this.#observed(event, depth, signal, own, any, handlers);
       }
-      if (!handlers.length) this.#options.onUnhandled?.(event);
-      if (!result) return DONE;
-      return (signal ? abortable(result, signal) : result) as Promise<void>;
+      const context = new Context(this.#run, event, depth, signal);
+      // Handlers are called here until one returns a thenable, throws or
+      // aborts the signal; a Dispatch takes over from that one.
+      const middleware = this.#middleware;
+      let index = -1;
+      let outcome: unknown;
+      let threw = false;
+      try {
+        while (++index < handlers.length) {
+          outcome = callHandler(
+            handlers[index] as Handler,
+            event,
+            context,
+            middleware,
+          );
+          if (isThenable(outcome) || signal?.aborted) break;
+        }
+      } catch (cause) {
+        outcome = cause;
+        threw = true;
+      }
+      if (index == handlers.length) return DONE;
+      return this.#settled(
+        this.#dispatch(event, context, own, any, handlers)
+          .resume(index, outcome, threw),
+        signal,
+      );
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  #tooDeep(event: DomainEvent): never {
+    throw new MaxDepthExceededError(event.eventType, this.#maxDepth);
+  }
+
+  /** A dispatch with observers, or without handlers (then `onUnhandled` is called). */
+  #observed(
+    event: DomainEvent,
+    depth: number,
+    signal: AbortSignal | undefined,
+    own: Entry,
+    any: Entry,
+    handlers: readonly Handler[],
+  ): Promise<void> {
+    const result = this.#observers.length
+      ? this.#dispatch(
+        event,
+        new Context(this.#run, event, depth, signal),
+        own,
+        any,
+        handlers,
+      ).start()
+      : undefined;
+    if (!handlers.length) this.#options.onUnhandled?.(event);
+    return this.#settled(result, signal);
+  }
+
+  /** The dispatch's promise, given what its Dispatch returned. */
+  #settled(
+    result: Promise<unknown> | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    if (!result) return DONE;
+    return (signal ? abortable(result, signal) : result) as Promise<void>;
   }
 }
