@@ -21,6 +21,17 @@ const TRACE_ID: FieldRule = {
   test: (value) => value === null || isTraceId(value),
 };
 
+const isEventTypeText = matches(/^[^\s\p{Cc}]{1,256}$/u);
+/** The last event type found valid: most checks repeat it. */
+let lastEventType: unknown;
+
+function isEventType(value: unknown): boolean {
+  if (value === lastEventType) return true;
+  const valid = isEventTypeText(value);
+  if (valid) lastEventType = value;
+  return valid;
+}
+
 /**
  * The five fields of an event that are not payload or metadata, in the order
  * they are written, and the rule of each.
@@ -28,11 +39,11 @@ const TRACE_ID: FieldRule = {
 const RULES: Record<string, FieldRule> = {
   eventId: {
     expected: "a UUID",
-    test: matches(/^[\da-f]{8}(-[\da-f]{4}){3}-[\da-f]{12}$/i),
+    test: matches(/^[\da-f]{8}(?:-[\da-f]{4}){3}-[\da-f]{12}$/i),
   },
   eventType: {
     expected: "1-256 characters without whitespace or control characters",
-    test: matches(/^[^\s\p{Cc}]{1,256}$/u),
+    test: isEventType,
   },
   occurredAt: {
     expected: "a timestamp in Date#toISOString() form",
@@ -177,18 +188,38 @@ export function readFields(
   value: unknown,
   issues: EventIssue[],
 ): Record<string, unknown> {
-  const fields: Record<string, unknown> = {};
+  let fields: Record<string, unknown>;
   try {
     if (!isRecord(value)) {
       throw invalid("", "an event object", describeValue(value));
     }
-    for (const field of FIELDS) {
-      fields[field] = (value as Record<string, unknown>)[field];
-    }
+    // By name, in the order of FIELDS: faster than a loop over the names.
+    const {
+      eventId,
+      eventType,
+      occurredAt,
+      correlationId,
+      causationId,
+      payload,
+      metadata,
+    } = value as Record<string, unknown>;
+    fields = {
+      eventId,
+      eventType,
+      occurredAt,
+      correlationId,
+      causationId,
+      payload,
+      metadata,
+    };
   } catch (error) {
     throw unreadable(error, "");
   }
-  for (const field in RULES) checkField(field, fields[field], issues);
+  checkField("eventId", fields.eventId, issues);
+  checkField("eventType", fields.eventType, issues);
+  checkField("occurredAt", fields.occurredAt, issues);
+  checkField("correlationId", fields.correlationId, issues);
+  checkField("causationId", fields.causationId, issues);
   return fields;
 }
 

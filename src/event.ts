@@ -3,9 +3,6 @@ import { checkField } from "./_envelope.ts";
 import { copyJsonObject, EMPTY_OBJECT } from "./_json.ts";
 import type { DomainEvent, JsonObject } from "./types.ts";
 
-/** The last event type createEvent found valid: most calls repeat it. */
-let lastValidType: unknown;
-
 /**
  * Options for {@linkcode createEvent}.
  *
@@ -95,10 +92,7 @@ export function createEvent<
   payload?: TPayload,
   options?: CreateEventOptions,
 ): DomainEvent<TType, TPayload> {
-  if (eventType !== lastValidType) {
-    checkField("eventType", eventType);
-    lastValidType = eventType;
-  }
+  checkField("eventType", eventType);
   return buildEvent(
     eventType,
     payload === undefined ? EMPTY_OBJECT : copyJsonObject(payload, "payload"),
