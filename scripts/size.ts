@@ -1,12 +1,13 @@
 // `deno task check:size`: the min+gz size of every export and of the PICKS
 // (names of "." imported alone) against its goal (DESIGN.md, issue #16); fails
-// past its ceiling, the size when the goal was last missed plus 2%, so that CI
-// catches growth while a goal is open.
+// past its ceiling, the size when the goal was last missed plus 2% (raised only
+// for bytes a measured gain paid for: docs/design-notes.md), so that CI catches
+// growth while a goal is open.
 import { gzipSync } from "node:zlib";
 
 const LIMITS: Record<string, { goal: number; ceiling: number }> = {
-  ".": { goal: 6144, ceiling: 9344 },
-  "createEvent + InProcessEventDispatcher": { goal: 4608, ceiling: 6656 },
+  ".": { goal: 6144, ceiling: 10226 },
+  "createEvent + InProcessEventDispatcher": { goal: 4608, ceiling: 7528 },
 };
 const PICKS = [["createEvent", "InProcessEventDispatcher"]];
 const config = JSON.parse(await Deno.readTextFile("deno.json"));

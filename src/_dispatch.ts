@@ -221,7 +221,7 @@ interface Failure {
  * the dispatcher called itself); `#sequential` or `#parallel`; and
  * `#settle`, the one step that resolves or rejects the dispatch by its error
  * mode. A dispatch whose handlers all return synchronously without throwing
- * never gets here (see `InProcessEventDispatcher`'s `#run`).
+ * never gets here (see `InProcessEventDispatcher`'s `#dispatchAt`).
  */
 export class Dispatch {
   // Kept alive for the reason Context keeps one.
