@@ -7,7 +7,7 @@ import {
   isQueryable,
 } from "./_postgres_sql.ts";
 import type { PostgresDatabase, SqlQueryable } from "./postgres_database.ts";
-import { checkOptions } from "./_arguments.ts";
+import { checkArgument, checkOptions } from "./_arguments.ts";
 
 /**
  * Options for {@linkcode PostgresInbox}.
@@ -211,14 +211,11 @@ export class PostgresInbox {
 }
 
 function checkConsumer(consumer: unknown): void {
-  if (
-    typeof consumer !== "string" || consumer.length < 1 ||
-    consumer.length > 128
-  ) {
-    throw new TypeError(
-      `consumer: expected 1 to 128 characters, got ${
-        typeof consumer === "string" ? `${consumer.length}` : typeof consumer
-      }`,
-    );
-  }
+  checkArgument(
+    typeof consumer == "string" && consumer.length >= 1 &&
+      consumer.length <= 128,
+    "consumer",
+    "a consumer name of 1 to 128 characters",
+    consumer,
+  );
 }

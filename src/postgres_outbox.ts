@@ -15,7 +15,8 @@ import {
   inTransaction,
   isQueryable,
 } from "./_postgres_sql.ts";
-import { checkOptions } from "./_arguments.ts";
+import { checkArgument, checkOptions } from "./_arguments.ts";
+import { describeValue } from "./_messages.ts";
 import type { PostgresDatabase, SqlQueryable } from "./postgres_database.ts";
 import {
   type OutboxStatements,
@@ -139,7 +140,7 @@ export class PostgresOutbox {
     ) {
       throw new TypeError(
         `generateEventId: expected a function, got ${
-          describe(generateEventId)
+          describeValue(generateEventId)
         }`,
       );
     }
@@ -159,7 +160,7 @@ export class PostgresOutbox {
     ) {
       throw new TypeError(
         `retryDelayMs: expected a finite number >= 0 or a function, got ${
-          describe(retryDelayMs)
+          describeValue(retryDelayMs)
         }`,
       );
     }
@@ -205,7 +206,7 @@ export class PostgresOutbox {
     if (typeof type !== "string" || type.length < 1 || type.length > 256) {
       throw new TypeError(
         `register: expected an event definition or type (1 to 256 characters), got ${
-          describe(definition)
+          describeValue(definition)
         }`,
       );
     }
@@ -249,7 +250,7 @@ export class PostgresOutbox {
     if (!isQueryable(tx)) {
       throw new TypeError(
         `store: expected a transaction with a query method, got ${
-          describe(tx)
+          describeValue(tx)
         }`,
       );
     }
@@ -262,7 +263,7 @@ export class PostgresOutbox {
         const path = Array.isArray(events) ? `events[${index}]` : "events";
         throw new InvalidEventError([{
           path,
-          message: `expected a domain event, got ${describe(event)}`,
+          message: `expected a domain event, got ${describeValue(event)}`,
         }]);
       }
       types.add(event.eventType);
@@ -346,14 +347,14 @@ export class PostgresOutbox {
     const { signal, intervalMs = 1000, limit = 100, onError } = options;
     if (!(signal instanceof AbortSignal)) {
       throw new TypeError(
-        `signal: expected an AbortSignal, got ${describe(signal)}`,
+        `signal: expected an AbortSignal, got ${describeValue(signal)}`,
       );
     }
     checkInteger(intervalMs, "intervalMs", 0, 2 ** 31 - 1);
     checkInteger(limit, "limit", 1, 10_000);
     if (onError !== undefined && typeof onError !== "function") {
       throw new TypeError(
-        `onError: expected a function, got ${describe(onError)}`,
+        `onError: expected a function, got ${describeValue(onError)}`,
       );
     }
     while (!signal.aborted) {
@@ -409,14 +410,16 @@ export class PostgresOutbox {
       eventId !== undefined &&
       !(typeof eventId === "string" && UUID.test(eventId))
     ) {
-      throw new TypeError(`eventId: expected a UUID, got ${describe(eventId)}`);
+      throw new TypeError(
+        `eventId: expected a UUID, got ${describeValue(eventId)}`,
+      );
     }
     if (
       id !== undefined &&
       !(typeof id === "string" && /^[1-9]\d{0,18}$/.test(id))
     ) {
       throw new TypeError(
-        `id: expected a publication id (digits), got ${describe(id)}`,
+        `id: expected a publication id (digits), got ${describeValue(id)}`,
       );
     }
     const { rows } = await this.#db.query(this.#sql.resubmit, [
@@ -439,9 +442,10 @@ export class PostgresOutbox {
     checkOptions(options, ["olderThan"], "purgeCompleted");
     const { olderThan } = options;
     if (!(olderThan instanceof Date) || Number.isNaN(olderThan.getTime())) {
-      throw new TypeError(
-        `olderThan: expected a valid Date, got ${describe(olderThan)}`,
-      );
+      const got = olderThan instanceof Date
+        ? "an Invalid Date"
+        : describeValue(olderThan);
+      throw new TypeError(`olderThan: expected a valid Date, got ${got}`);
     }
     const { rows } = await this.#db.query(this.#sql.purge, [
       olderThan.toISOString(),
@@ -467,7 +471,7 @@ export class PostgresOutbox {
     ) {
       throw new TypeError(
         `handler: expected a function or an object with a handle method, got ${
-          describe(handler)
+          describeValue(handler)
         }`,
       );
     }
@@ -517,7 +521,7 @@ export class PostgresOutbox {
           : this.#retryDelayMs(attempt);
         if (typeof delay !== "number" || !(delay >= 0) || delay === Infinity) {
           text += `\n(failed at once: retryDelayMs returned ${
-            describe(delay)
+            describeValue(delay)
           }, expected a finite number >= 0)`;
           delay = null;
         }
@@ -584,41 +588,23 @@ function checkInteger(
   min: number,
   max: number,
 ): number {
-  if (
-    typeof value !== "number" || !Number.isInteger(value) || value < min ||
-    value > max
-  ) {
-    throw new TypeError(
-      `${name}: expected an integer from ${min} to ${max}, got ${
-        describe(value)
-      }`,
-    );
-  }
-  return value;
+  checkArgument(
+    Number.isInteger(value) && (value as number) >= min &&
+      (value as number) <= max,
+    name,
+    `an integer from ${min} to ${max}`,
+    value,
+  );
+  return value as number;
 }
 
 function checkListenerId(id: unknown, name: string): void {
-  if (typeof id !== "string" || id.length < 1 || id.length > 128) {
-    throw new TypeError(
-      `${name}: expected a listener id of 1 to 128 characters, got ${
-        describe(id)
-      }`,
-    );
-  }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === "string") {
-    return value.length > 40
-      ? `a string of ${value.length} characters`
-      : JSON.stringify(value);
-  }
-  if (typeof value === "number" || typeof value === "boolean") {
-    return String(value);
-  }
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : typeof value;
+  checkArgument(
+    typeof id == "string" && id.length >= 1 && id.length <= 128,
+    name,
+    "a listener id of 1 to 128 characters",
+    id,
+  );
 }
 
 function errorText(error: unknown): string {

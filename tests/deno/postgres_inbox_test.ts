@@ -134,7 +134,8 @@ describe("PostgresInbox", () => {
     new PostgresInbox({ query: () => {}, connect: () => {} } as never);
     await assert.rejects(inbox.handle(42 as never, event, () => {}), {
       name: "TypeError",
-      message: "consumer: expected 1 to 128 characters, got number",
+      message:
+        "consumer: expected a consumer name of 1 to 128 characters, got 42",
     });
     assert.throws(
       () => new PostgresInbox(db, { tablePrefix: "x; DROP TABLE y" }),
@@ -143,7 +144,9 @@ describe("PostgresInbox", () => {
     await assert.rejects(inbox.handle("", event, () => {}), TypeError);
     await assert.rejects(
       inbox.handle(7 as unknown as string, event, () => {}),
-      new TypeError("consumer: expected 1 to 128 characters, got number"),
+      new TypeError(
+        "consumer: expected a consumer name of 1 to 128 characters, got 7",
+      ),
     );
     await assert.rejects(
       inbox.handle("x".repeat(129), event, () => {}),
