@@ -62,9 +62,9 @@ export interface HandlerContext {
    * @throws {MaxDepthExceededError} When `depth + 1` passes the dispatcher's `maxDepth`.
    * @throws {InvalidEventError} When the payload or options are not valid.
    */
-  publish<TType extends string, TPayload extends JsonObject>(
-    definition: EventDefinition<TType, TPayload>,
-    payload: TPayload,
+  publish<TType extends string, TPayload extends JsonObject, TInput>(
+    definition: EventDefinition<TType, TPayload, TInput>,
+    payload: NoInfer<TInput>,
     options?: PublishOptions,
   ): Promise<DomainEvent<TType, TPayload>>;
   /**

@@ -89,9 +89,9 @@ export interface OutboxContext {
    * @returns The new event, once stored.
    * @throws {InvalidEventError} When the payload or options are not valid.
    */
-  publish<TType extends string, TPayload extends JsonObject>(
-    definition: EventDefinition<TType, TPayload>,
-    payload: TPayload,
+  publish<TType extends string, TPayload extends JsonObject, TInput>(
+    definition: EventDefinition<TType, TPayload, TInput>,
+    payload: NoInfer<TInput>,
     options?: PublishOptions,
   ): Promise<DomainEvent<TType, TPayload>>;
   /**

@@ -8,6 +8,7 @@ import { type } from "arktype";
 import {
   createEvent,
   defineEvent,
+  InProcessEventDispatcher,
   InvalidEventError,
   parseEvent,
 } from "../../mod.ts";
@@ -322,15 +323,27 @@ describe("defaults: create takes the input type, the event the output type", () 
   type Output = { orderId: string; currency: string };
 
   /** The same checks for each library's definition. */
-  function checkDefaults(
+  async function checkDefaults(
     OrderPlaced: EventDefinition<
       "order.placed",
       Output,
       { orderId: string; currency?: string }
     >,
-  ): void {
+  ): Promise<void> {
     const event = OrderPlaced.create({ orderId: "o-1" });
     expectType<Equal<typeof event, DomainEvent<"order.placed", Output>>>();
+    // A handler publishes with the input type too; the event has the output.
+    const dispatcher = new InProcessEventDispatcher();
+    let published: DomainEvent<"order.placed", Output> | undefined;
+    dispatcher.register("cart.checked_out", async (_cart, context) => {
+      published = await context.publish(OrderPlaced, { orderId: "o-3" });
+      if (published.payload.currency != "EUR") {
+        // @ts-expect-error: orderId has no default
+        await context.publish(OrderPlaced, {});
+      }
+    });
+    await dispatcher.dispatch(createEvent("cart.checked_out"));
+    assert.equal(published?.payload.currency, "EUR");
     expectType<Equal<typeof event.payload.currency, string>>();
     assert.deepEqual(event.payload, { orderId: "o-1", currency: "EUR" });
     assert.equal(
@@ -349,7 +362,7 @@ describe("defaults: create takes the input type, the event the output type", () 
     );
   }
 
-  it("zod .default()", () => {
+  it("zod .default()", async () => {
     const OrderPlaced = defineEvent("order.placed", {
       schema: z.object({
         orderId: z.string(),
@@ -362,10 +375,10 @@ describe("defaults: create takes the input type, the event the output type", () 
         { orderId: string; currency?: string | undefined }
       >
     >();
-    checkDefaults(OrderPlaced);
+    await checkDefaults(OrderPlaced);
   });
 
-  it("valibot v.optional(schema, default)", () => {
+  it("valibot v.optional(schema, default)", async () => {
     const OrderPlaced = defineEvent("order.placed", {
       schema: v.object({
         orderId: v.string(),
@@ -378,15 +391,15 @@ describe("defaults: create takes the input type, the event the output type", () 
         { orderId: string; currency?: string | undefined }
       >
     >();
-    checkDefaults(OrderPlaced);
+    await checkDefaults(OrderPlaced);
   });
 
-  it("arktype defaults", () => {
+  it("arktype defaults", async () => {
     const OrderPlaced = defineEvent("order.placed", {
       schema: type({ orderId: "string", currency: "string = 'EUR'" }),
     });
     const event = OrderPlaced.create({ orderId: "o-1" });
     expectType<Equal<typeof event.payload.currency, string>>();
-    checkDefaults(OrderPlaced);
+    await checkDefaults(OrderPlaced);
   });
 });
