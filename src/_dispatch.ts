@@ -232,8 +232,6 @@ export class Dispatch {
     NO_HANDLERS,
     NO_HANDLERS,
     [],
-    [],
-    [],
   );
   readonly #event: DomainEvent;
   readonly #context: Context;
@@ -243,8 +241,9 @@ export class Dispatch {
   readonly #any: Entry;
   /** `#own`'s handlers, then `#any`'s. */
   readonly #handlers: readonly Handler[];
-  readonly #middleware: readonly Middleware[];
-  readonly #observers: readonly EventObserver[];
+  /** As they were when the dispatch began: set by `start` or `resume`. */
+  #middleware: readonly Middleware[] = [];
+  #observers: readonly EventObserver[] = [];
   /** The failures the settle step rejects with (none in isolate mode). */
   #failures: Failure[] | undefined;
   /** Whether `onHandlerError` threw, and the first error it threw. */
@@ -258,8 +257,6 @@ export class Dispatch {
     own: Entry,
     any: Entry,
     handlers: readonly Handler[],
-    middleware: readonly Middleware[],
-    observers: readonly EventObserver[],
   ) {
     this.#event = event;
     this.#context = context;
@@ -267,12 +264,15 @@ export class Dispatch {
     this.#own = own;
     this.#any = any;
     this.#handlers = handlers;
-    this.#middleware = middleware;
-    this.#observers = observers;
   }
 
   /** Calls the observers, then the handlers; `undefined` when it ended synchronously without a failure. */
-  start(): Promise<unknown> | undefined {
+  start(
+    middleware: readonly Middleware[],
+    observers: readonly EventObserver[],
+  ): Promise<unknown> | undefined {
+    this.#middleware = middleware;
+    this.#observers = observers;
     const info = { depth: this.#context.depth };
     for (const [position, observer] of this.#observers.entries()) {
       try {
@@ -285,15 +285,17 @@ export class Dispatch {
   }
 
   /**
-   * Goes on from handler `index`, which the dispatcher called: `outcome` is
-   * what it returned (a thenable, or anything after which the signal was
-   * aborted) or, when `threw`, what it threw.
+   * Goes on from handler `index`, which the dispatcher called (there was no
+   * observer): `outcome` is what it returned (a thenable, or anything after
+   * which the signal was aborted) or, when `threw`, what it threw.
    */
   resume(
     index: number,
     outcome: unknown,
     threw: boolean,
+    middleware: readonly Middleware[],
   ): Promise<unknown> | undefined {
+    this.#middleware = middleware;
     return this.#next(index, this.#outcome(index, outcome, threw));
   }
 

@@ -230,6 +230,11 @@ function checkedSeal(event: DomainEvent): object | null | undefined {
   return sealed;
 }
 
+/** A type's handlers, then the `registerAny` ones. */
+function handlersOf(own: Entry, any: Entry): readonly Handler[] {
+  return any.handlers.length ? own.handlers.concat(any.handlers) : own.handlers;
+}
+
 /** Throws the InvalidEventError of an event its type's definition refuses. */
 function refuse(entry: Entry, event: DomainEvent): void {
   const refused = refusal(entry.definition as CheckedDefinition, event);
@@ -838,26 +843,6 @@ export class InProcessEventDispatcher {
     return definition && refusal(definition, event);
   }
 
-  /** The state machine that takes a dispatch over from its first observer, or from a handler that did not simply return. */
-  #dispatch(
-    event: DomainEvent,
-    context: Context,
-    own: Entry,
-    any: Entry,
-    handlers: readonly Handler[],
-  ): Dispatch {
-    return new Dispatch(
-      event,
-      context,
-      this.#options,
-      own,
-      any,
-      handlers,
-      this.#middleware,
-      this.#observers,
-    );
-  }
-
   /** `#dispatchAt` as a function, for the contexts' nested dispatches. */
   #run: Run = (event, depth, signal) => this.#dispatchAt(event, depth, signal);
 
@@ -876,9 +861,7 @@ export class InProcessEventDispatcher {
       // Events its `create` made pass without a call (the hot path).
       if (own.definition && sealed !== own.definition) refuse(own, event);
       const any = this.#any;
-      const handlers = any.handlers.length
-        ? own.handlers.concat(any.handlers)
-        : own.handlers;
+      const handlers = handlersOf(own, any);
       if (!handlers.length || this.#observers.length) {
         return this.#observed(event, depth, signal, own, any, handlers);
       }
@@ -904,9 +887,10 @@ export class InProcessEventDispatcher {
         threw = true;
       }
       if (index == handlers.length) return DONE;
+      // With the middleware as the dispatch began.
       return this.#settled(
-        this.#dispatch(event, context, own, any, handlers)
-          .resume(index, outcome, threw),
+        new Dispatch(event, context, this.#options, own, any, handlers)
+          .resume(index, outcome, threw, middleware),
         signal,
       );
     } catch (error) {
@@ -928,13 +912,14 @@ export class InProcessEventDispatcher {
     handlers: readonly Handler[],
   ): Promise<void> {
     const result = this.#observers.length
-      ? this.#dispatch(
+      ? new Dispatch(
         event,
         new Context(this.#run, event, depth, signal),
+        this.#options,
         own,
         any,
         handlers,
-      ).start()
+      ).start(this.#middleware, this.#observers)
       : undefined;
     if (!handlers.length) this.#options.onUnhandled?.(event);
     return this.#settled(result, signal);

@@ -1369,11 +1369,15 @@ describe("middleware", () => {
         return next();
       });
     });
-    dispatcher.register("a", () => {
+    dispatcher.register("a", async () => {
       log.push("h2");
+      await tick();
+    });
+    dispatcher.register("a", () => {
+      log.push("h3");
     });
     await dispatcher.dispatch(createEvent("a"));
-    assert.deepEqual(log, ["h1", "h2"]);
+    assert.deepEqual(log, ["h1", "h2", "h3"]);
   });
 
   it("is removed by the Unsubscribe use returns (twice is harmless); adding it again is a no-op; a non-function is a TypeError", async () => {
