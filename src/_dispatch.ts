@@ -43,7 +43,7 @@ const NO_RUN = Promise.resolve.bind(Promise) as Run;
 let never: AbortSignal | undefined;
 
 /** The name errors and middleware give a handler or observer; never throws. */
-export function nameOf(handler: object): string {
+function nameOf(handler: object): string {
   try {
     const name = (typeof handler == "function"
       ? handler
