@@ -120,9 +120,9 @@ export function copyJsonObject(
 }
 
 /**
- * Whether `copy`, a spread copy or parsed JSON, holds only strings, finite numbers,
- * booleans and nulls under string keys, in at most `maxChars` characters of
- * JSON (counted by their bound).
+ * Whether `copy`, a spread copy or parsed JSON, holds only strings, finite
+ * numbers, booleans and nulls under string keys, in at most `maxChars` (and
+ * MAX_JSON_CHARS) characters of JSON, counted by their bound.
  */
 function isFlat(
   copy: Record<string, unknown>,
@@ -142,7 +142,7 @@ function isFlat(
     chars += key.length * 6 + 4 +
       (type == "string" ? (item as string).length * 6 + 2 : 25);
   }
-  return chars <= maxChars &&
+  return chars <= Math.min(maxChars, MAX_JSON_CHARS) &&
     !(mayHaveSymbols && Object.getOwnPropertySymbols(copy).length);
 }
 

@@ -120,10 +120,15 @@ describe("#11.1 occurredAt: a Date is read with the intrinsic Date methods", () 
 });
 
 describe("#11.2 the length limit counts JSON text, as JSON.stringify writes it", () => {
-  it("refuses 90 million control characters (540 million characters of JSON) at the default limit", () => {
+  it("refuses 90 million control characters (540 million characters of JSON) at the default limit, and under a higher maxLength", () => {
     const s = "\u0001".repeat(90_000_000);
     assertInvalidAt(
       () => createEvent("a", { s }),
+      "payload.s",
+      /^expected at most 268369920 characters of JSON, got more$/,
+    );
+    assertInvalidAt(
+      () => parseEvent(parsedWith({ s }), { maxLength: 2 ** 30 }),
       "payload.s",
       /^expected at most 268369920 characters of JSON, got more$/,
     );
