@@ -6,8 +6,8 @@
 import { gzipSync } from "node:zlib";
 
 const LIMITS: Record<string, { goal: number; ceiling: number }> = {
-  ".": { goal: 6144, ceiling: 10226 },
-  "createEvent + InProcessEventDispatcher": { goal: 4608, ceiling: 7528 },
+  ".": { goal: 6144, ceiling: 10217 },
+  "createEvent + InProcessEventDispatcher": { goal: 4608, ceiling: 7531 },
 };
 const PICKS = [["createEvent", "InProcessEventDispatcher"]];
 const config = JSON.parse(await Deno.readTextFile("deno.json"));
