@@ -8,6 +8,9 @@ import type { DispatcherOptions, EventObserver } from "./dispatcher.ts";
 
 type Handler = EventHandler;
 
+/** Why the dispatcher stopped calling handlers itself and handed a dispatch over. */
+export type Stop = "thenable" | "threw" | "aborted";
+
 /** Dispatches an event at a depth: the dispatcher's, for nested dispatches. */
 export type Run = (
   event: DomainEvent,
@@ -220,8 +223,9 @@ interface Failure {
  * to bottom: `start` (observers, then handlers) or `resume` (from a handler
  * the dispatcher called itself); `#sequential` or `#parallel`; and
  * `#settle`, the one step that resolves or rejects the dispatch by its error
- * mode. A dispatch whose handlers all return synchronously without throwing
- * never gets here (see `InProcessEventDispatcher`'s `#dispatchAt`).
+ * mode. A dispatch without observers whose handlers all return synchronously,
+ * without throwing or aborting its signal, never gets here (see
+ * `InProcessEventDispatcher`'s `#dispatchAt`).
  */
 export class Dispatch {
   // Kept alive for the reason Context keeps one.
@@ -287,16 +291,19 @@ export class Dispatch {
   /**
    * Goes on from handler `index`, which the dispatcher called (there was no
    * observer): `outcome` is what it returned (a thenable, or anything after
-   * which the signal was aborted) or, when `threw`, what it threw.
+   * which the signal was aborted) or what it threw, as `stop` says.
    */
   resume(
     index: number,
     outcome: unknown,
-    threw: boolean,
+    stop: Stop,
     middleware: readonly Middleware[],
   ): Promise<unknown> | undefined {
     this.#middleware = middleware;
-    return this.#next(index, this.#outcome(index, outcome, threw));
+    let promise;
+    if (stop == "threw") this.#failedAt(index, outcome);
+    else if (stop == "thenable") promise = this.#promiseOf(index, outcome);
+    return this.#next(index, promise);
   }
 
   #next(
@@ -315,7 +322,9 @@ export class Dispatch {
   ): Promise<unknown> | undefined {
     while (!promise) {
       if (this.#stopped()) return this.#settle();
-      this.#throwIfAborted();
+      // After each handler, not before the first: an observer's abort is
+      // seen by the handlers, as the dispatch's own.
+      if (index >= 0) this.#throwIfAborted();
       if (++index == this.#handlers.length) return this.#settle();
       promise = this.#call(index);
     }
@@ -339,7 +348,7 @@ export class Dispatch {
         pending.push(promise.catch((cause) => this.#failedAt(at, cause)));
       }
       if (++index == this.#handlers.length) break;
-      this.#throwIfAborted();
+      if (index > 0) this.#throwIfAborted(); // before each but the first
       promise = this.#call(index);
     }
     return pending.length
@@ -393,37 +402,31 @@ export class Dispatch {
         this.#context,
         this.#middleware,
       );
+      if (!isThenable(outcome)) return undefined;
     } catch (cause) {
-      return this.#outcome(index, cause, true);
+      this.#failedAt(index, cause);
+      return undefined;
     }
-    return this.#outcome(index, outcome, false);
+    return this.#promiseOf(index, outcome);
   }
 
-  /** What handler `index` returned (or threw) as a promise to wait for, if any. */
-  #outcome(
-    index: number,
-    outcome: unknown,
-    threw: boolean,
-  ): Promise<unknown> | undefined {
-    if (!threw) {
-      try {
-        if (!isThenable(outcome)) return undefined;
-        const promise = Promise.resolve(outcome);
-        const handler = this.#handlers[index] as Handler;
-        const own = this.#own;
-        const timeoutMs =
-          (index < own.handlers.length ? own : this.#any).timeouts?.get(
-            handler,
-          ) ?? this.#options.handlerTimeoutMs;
-        return timeoutMs === undefined || timeoutMs === Infinity
-          ? promise
-          : withTimeout(promise, timeoutMs);
-      } catch (cause) {
-        outcome = cause;
-      }
+  /** The promise to wait for of handler `index`'s thenable, timed. */
+  #promiseOf(index: number, thenable: unknown): Promise<unknown> | undefined {
+    try {
+      const promise = Promise.resolve(thenable);
+      const handler = this.#handlers[index] as Handler;
+      const own = this.#own;
+      const timeoutMs =
+        (index < own.handlers.length ? own : this.#any).timeouts?.get(
+          handler,
+        ) ?? this.#options.handlerTimeoutMs;
+      return timeoutMs === undefined || timeoutMs === Infinity
+        ? promise
+        : withTimeout(promise, timeoutMs);
+    } catch (cause) {
+      this.#failedAt(index, cause);
+      return undefined;
     }
-    this.#failedAt(index, outcome);
-    return undefined;
   }
 
   #failedAt(index: number, cause: unknown): void {

@@ -1,4 +1,5 @@
 import { formatPath, invalid, unreadable } from "./_issues.ts";
+import type { InvalidEventError } from "./errors.ts";
 import { describeValue } from "./_messages.ts";
 import type { JsonObject } from "./types.ts";
 
@@ -82,29 +83,19 @@ export function copyJsonObject(
   // The longest JSON text of the copy, as JSON.stringify writes it; never
   // more than MAX_JSON_CHARS, so that every event can be written out.
   maxChars: number = MAX_JSON_CHARS,
-  // Whether `value` is JSON.parse's, made by this library: plain objects
-  // without getters or symbol keys, frozen in place when flat.
+  // Whether `value` is JSON.parse's, made by this library: plain objects and
+  // arrays without getters or symbol keys, which the walk may freeze in place.
   parsed = false,
 ): JsonObject {
-  // A spread reads each property of a plain object once (a getter too), far
-  // faster than a loop does. The most common payload, strings, numbers,
-  // booleans and nulls, is then checked on that copy and frozen; any other
-  // is walked from that copy, which stands for `value` in cycle checks.
-  let source = value;
-  try {
-    if (
-      typeof value == "object" && value !== null &&
-      Object.getPrototypeOf(value) === Object.prototype
-    ) {
-      if (!parsed) source = { ...value };
-      if (
-        maxDepth >= 1 &&
-        isFlat(source as Record<string, unknown>, maxChars, !parsed)
-      ) return Object.freeze(source) as JsonObject;
-    }
-  } catch {
-    // A trap or a getter threw: the walk, reading key by key, says where.
-  }
+  // The most common payload, a plain object of strings, numbers, booleans
+  // and nulls, is read once, by a spread (much faster than a loop), into an
+  // object of our own, checked there and frozen; any other is walked from
+  // that object, which stands for `value` in cycle checks.
+  const source = parsed ? value : readOnce(value, root) ?? value;
+  if (
+    (parsed ? isRecord(source) : source !== value) && maxDepth >= 1 &&
+    isFlat(source as Record<string, unknown>, maxChars, !parsed)
+  ) return Object.freeze(source) as JsonObject;
   // Counting exactly costs a scan of every string and key: the first walk
   // counts the most each value could take (a number 25 characters, a string
   // six per character), and only a copy whose bound passes the limit is
@@ -120,9 +111,58 @@ export function copyJsonObject(
 }
 
 /**
- * Whether `copy`, a spread copy or parsed JSON, holds only strings, finite
- * numbers, booleans and nulls under string keys, in at most `maxChars` (and
- * MAX_JSON_CHARS) characters of JSON, counted by their bound.
+ * The enumerable own properties of `value`, a plain object (its symbol keys
+ * too), each read once into a new object; `undefined` for any other value,
+ * or when looking at it throws (the walk then refuses it, saying why).
+ *
+ * @throws {InvalidEventError} When reading a property throws, naming it.
+ */
+function readOnce(
+  value: unknown,
+  root: string,
+): Record<string, unknown> | undefined {
+  try {
+    if (
+      !isRecord(value) || Object.getPrototypeOf(value) !== Object.prototype
+    ) return undefined;
+  } catch {
+    return undefined;
+  }
+  try {
+    return { ...value as object };
+  } catch (error) {
+    throw unreadableProperty(value as object, root, error);
+  }
+}
+
+/**
+ * The InvalidEventError of an object whose spread threw `error`. To name the
+ * property, its getters are read again, key by key: one that throws again is
+ * named; if none does, the object itself is refused with `error`.
+ */
+function unreadableProperty(
+  value: object,
+  root: string,
+  error: unknown,
+): InvalidEventError {
+  try {
+    for (const key of Object.keys(value)) {
+      try {
+        (value as Record<string, unknown>)[key];
+      } catch (again) {
+        return unreadable(again, formatPath(root, [key]));
+      }
+    }
+  } catch {
+    // Its keys cannot be listed: the object is the place.
+  }
+  return unreadable(error, root);
+}
+
+/**
+ * Whether `copy`, an object read once or parsed JSON, holds only strings,
+ * finite numbers, booleans and nulls under string keys, in at most `maxChars`
+ * (and MAX_JSON_CHARS) characters of JSON, counted by their bound.
  */
 function isFlat(
   copy: Record<string, unknown>,
@@ -247,13 +287,17 @@ class JsonCopy {
     target: Record<string | number, unknown>,
     key: string | number,
     item: unknown,
+    inPlace: boolean,
   ): number {
     if (typeof item == "object" && item !== null) {
       const copied = this.#container(item);
-      target[key] = copied.copy;
+      // A container frozen in place by a first walk is met again, frozen,
+      // by the exact one: it is written only when its copy is another object.
+      if (copied.copy !== item) target[key] = copied.copy;
       return copied.levels;
     }
-    target[key] = this.#primitive(item);
+    const value = this.#primitive(item);
+    if (!inPlace) target[key] = value;
     return 0;
   }
 
@@ -297,8 +341,9 @@ class JsonCopy {
       return seen;
     }
     if (ancestors.includes(item)) this.#fail("JSON data", "a cycle");
-    // Parsed JSON, and the spread copy made of the value given, are this
-    // walk's own: frozen in place, not copied again.
+    // Parsed JSON, and the object the value given was read into, are this
+    // walk's own: checked and frozen in place, not copied again (only their
+    // containers that are copies are written back).
     const own = this.#parsed || (!ancestors.length && item !== this.#original);
     ancestors.push(ancestors.length ? item : this.#original);
     const start = this.#chars;
@@ -326,6 +371,7 @@ class JsonCopy {
           copy,
           entries,
           (item as unknown[])[entries],
+          own,
         );
         if (levels > deepest) deepest = levels;
         this.#spend(1); // a comma or the closing bracket
@@ -343,7 +389,7 @@ class JsonCopy {
         if (property !== undefined) {
           // "key": and a comma or the closing brace
           this.#spend(this.#stringLength(key) + 2);
-          const levels = this.#copyInto(copy, key, property);
+          const levels = this.#copyInto(copy, key, property, own);
           if (levels > deepest) deepest = levels;
           entries++;
         } else if (own) delete copy[key];

@@ -27,6 +27,7 @@ import {
   isThenable,
   NO_HANDLERS,
   type Run,
+  type Stop,
 } from "./_dispatch.ts";
 
 /**
@@ -871,26 +872,27 @@ export class InProcessEventDispatcher {
       const middleware = this.#middleware;
       let index = -1;
       let outcome: unknown;
-      let threw = false;
+      let stop: Stop | undefined;
       try {
-        while (++index < handlers.length) {
+        while (!stop && ++index < handlers.length) {
           outcome = callHandler(
             handlers[index] as Handler,
             event,
             context,
             middleware,
           );
-          if (isThenable(outcome) || signal?.aborted) break;
+          if (isThenable(outcome)) stop = "thenable";
+          else if (signal?.aborted) stop = "aborted";
         }
       } catch (cause) {
         outcome = cause;
-        threw = true;
+        stop = "threw";
       }
-      if (index == handlers.length) return DONE;
+      if (!stop) return DONE;
       // With the middleware as the dispatch began.
       return this.#settled(
         new Dispatch(event, context, this.#options, own, any, handlers)
-          .resume(index, outcome, threw, middleware),
+          .resume(index, outcome, stop, middleware),
         signal,
       );
     } catch (error) {

@@ -347,18 +347,25 @@ describe("dispatch", () => {
     assert.deepEqual(order, ["thenable", "next"]);
   });
 
-  it("fails a handler whose result's then getter throws, first or after an async one", async () => {
+  it("fails a handler whose result's then getter throws, or a promise whose constructor getter does, first or after an async one", async () => {
     const broken = new Error("no then");
-    const hostile = () => ({
+    const thenThrows = () => ({
       get then() {
         throw broken;
       },
     });
-    for (const before of [[], [async () => {}]]) {
+    const constructorThrows = () =>
+      Object.defineProperty(Promise.resolve(), "constructor", {
+        get() {
+          throw broken;
+        },
+      });
+    const cases = [[], [async () => {}]].flatMap((before) =>
+      [thenThrows, constructorThrows].map((hostile) => [...before, hostile])
+    );
+    for (const handlers of cases) {
       const dispatcher = new InProcessEventDispatcher({ errorMode: "collect" });
-      for (const handler of [...before, hostile]) {
-        dispatcher.register("a", handler);
-      }
+      for (const handler of handlers) dispatcher.register("a", handler);
       const error = await dispatcher.dispatch(createEvent("a")).then(
         () => assert.fail("resolved"),
         (error: unknown) => error,

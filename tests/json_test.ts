@@ -572,6 +572,46 @@ describe("payload: accepted values", () => {
     }]);
   });
 
+  it("refuses an object whose getter throws once, naming it, though a second read would not throw", () => {
+    const reads = { a: 0, b: 0 };
+    const payload = {
+      get a() {
+        reads.a++;
+        return 1;
+      },
+      get b() {
+        if (reads.b++ == 0) throw new Error("first read");
+        return 2;
+      },
+    };
+    // Read again to name it, it does not throw: the payload is the place.
+    assertInvalid(() => createEvent("test.event", raw(payload)), [{
+      path: "payload",
+      message: "expected a readable value, got a throw: first read",
+    }]);
+    assert.equal(reads.b, 2);
+  });
+
+  it("refuses a Proxy whose keys cannot be listed, at the payload itself", () => {
+    const keysThrow = new Proxy({ a: 1 }, {
+      ownKeys() {
+        throw new Error("no keys");
+      },
+    });
+    assertInvalid(() => createEvent("test.event", raw(keysThrow)), [{
+      path: "payload",
+      message: "expected a readable value, got a throw: no keys",
+    }]);
+  });
+
+  it("refuses an array whose prototype is Object.prototype, as any array", () => {
+    const array = Object.setPrototypeOf([1, "x"], Object.prototype);
+    assertInvalid(() => createEvent("test.event", raw(array)), [{
+      path: "payload",
+      message: "expected a plain object, got an object",
+    }]);
+  });
+
   it("shares one frozen empty object when there is no payload or metadata", () => {
     const event = createEvent("test.event");
     assert.deepEqual(event.payload, {});
@@ -740,6 +780,19 @@ describe("the caller's objects", () => {
 });
 
 describe("parseEvent shares the rules", () => {
+  it("reads JSON text whose payload passes the length limit only when counted exactly", () => {
+    // Counted by their bound (six characters per character), the strings
+    // pass the limit: the exact count runs over objects already frozen.
+    const lines = Array.from({ length: 200 }, (_, index) => ({
+      sku: "x".repeat(50),
+      quantity: index,
+    }));
+    const text = JSON.stringify(createEvent("order.placed", { lines }));
+    const event = parseEvent(text, { maxLength: text.length });
+    assert.deepEqual(event.payload, { lines });
+    assert.ok(Object.isFrozen(event.payload.lines[199]));
+  });
+
   it("refuses a __proto__ key in a JSON payload, naming the path", () => {
     const json = JSON.stringify(createEvent("test.event")).replace(
       '"payload":{}',

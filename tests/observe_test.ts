@@ -149,6 +149,29 @@ describe("observe", () => {
     );
   });
 
+  for (const concurrency of ["sequential", "parallel"] as const) {
+    it(`runs the first handler when an observer aborts the signal, then stops, as after a handler's abort (${concurrency})`, async () => {
+      const controller = new AbortController();
+      const reason = new Error("stop");
+      const dispatcher = new InProcessEventDispatcher({ concurrency });
+      const ran: string[] = [];
+      dispatcher.observe(() => controller.abort(reason));
+      dispatcher.register("a", () => {
+        ran.push("first");
+      });
+      dispatcher.register("a", () => {
+        ran.push("second");
+      });
+      const dispatched = dispatcher.dispatch(createEvent("a"), {
+        signal: controller.signal,
+      });
+      // Sequential: the abort is seen after the first handler; parallel:
+      // before the second.
+      await assert.rejects(dispatched, reason);
+      assert.deepEqual(ran, ["first"]);
+    });
+  }
+
   it("refuses a non-function with a TypeError", () => {
     assert.throws(
       () => new InProcessEventDispatcher().observe("x" as never),
