@@ -8,9 +8,6 @@ import type { DispatcherOptions, EventObserver } from "./dispatcher.ts";
 
 type Handler = EventHandler;
 
-/** Why the dispatcher stopped calling handlers itself and handed a dispatch over. */
-export type Stop = "thenable" | "threw" | "aborted";
-
 /** Dispatches an event at a depth: the dispatcher's, for nested dispatches. */
 export type Run = (
   event: DomainEvent,
@@ -290,19 +287,20 @@ export class Dispatch {
 
   /**
    * Goes on from handler `index`, which the dispatcher called (there was no
-   * observer): `outcome` is what it returned (a thenable, or anything after
-   * which the signal was aborted) or what it threw, as `stop` says.
+   * observer): what it threw, what it returned when `thenable` (its `then`
+   * read once already), or anything after which the signal was aborted.
    */
   resume(
     index: number,
     outcome: unknown,
-    stop: Stop,
+    threw: boolean,
+    thenable: boolean,
     middleware: readonly Middleware[],
   ): Promise<unknown> | undefined {
     this.#middleware = middleware;
     let promise;
-    if (stop == "threw") this.#failedAt(index, outcome);
-    else if (stop == "thenable") promise = this.#promiseOf(index, outcome);
+    if (threw) this.#failedAt(index, outcome);
+    else if (thenable) promise = this.#promiseOf(index, outcome);
     return this.#next(index, promise);
   }
 

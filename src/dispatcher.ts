@@ -27,7 +27,6 @@ import {
   isThenable,
   NO_HANDLERS,
   type Run,
-  type Stop,
 } from "./_dispatch.ts";
 
 /**
@@ -872,27 +871,31 @@ export class InProcessEventDispatcher {
       const middleware = this.#middleware;
       let index = -1;
       let outcome: unknown;
-      let stop: Stop | undefined;
+      let threw = false;
+      let thenable = false;
       try {
-        while (!stop && ++index < handlers.length) {
+        while (++index < handlers.length) {
           outcome = callHandler(
             handlers[index] as Handler,
             event,
             context,
             middleware,
           );
-          if (isThenable(outcome)) stop = "thenable";
-          else if (signal?.aborted) stop = "aborted";
+          if (isThenable(outcome)) {
+            thenable = true;
+            break;
+          }
+          if (signal?.aborted) break;
         }
       } catch (cause) {
         outcome = cause;
-        stop = "threw";
+        threw = true;
       }
-      if (!stop) return DONE;
+      if (index == handlers.length) return DONE;
       // With the middleware as the dispatch began.
       return this.#settled(
         new Dispatch(event, context, this.#options, own, any, handlers)
-          .resume(index, outcome, stop, middleware),
+          .resume(index, outcome, threw, thenable, middleware),
         signal,
       );
     } catch (error) {
