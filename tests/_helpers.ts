@@ -79,3 +79,22 @@ export async function assertNoUnhandledRejection(
 ): Promise<void> {
   assert.deepEqual(await unhandledRejectionsDuring(run), []);
 }
+
+/**
+ * Thrown values that resist inspection: every inspection of the first throws
+ * (`instanceof` included); the second's message getter throws.
+ */
+export const UNINSPECTABLE: readonly (() => unknown)[] = [
+  () =>
+    new Proxy({}, {
+      getPrototypeOf() {
+        throw new Error("trap getPrototypeOf");
+      },
+    }),
+  () =>
+    Object.defineProperty(new Error("x"), "message", {
+      get() {
+        throw new Error("message getter");
+      },
+    }),
+];

@@ -18,7 +18,7 @@ import type {
   EventHandler,
   HandlerContext,
 } from "../mod.ts";
-import { assertNoUnhandledRejection } from "./_helpers.ts";
+import { assertNoUnhandledRejection, UNINSPECTABLE } from "./_helpers.ts";
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
 
@@ -999,24 +999,9 @@ describe("error modes", () => {
 });
 
 describe("a handler throwing a value that cannot be inspected", () => {
-  const uninspectable = [
-    () =>
-      new Proxy({}, {
-        getPrototypeOf() {
-          throw new Error("trap getPrototypeOf");
-        },
-      }),
-    () =>
-      Object.defineProperty(new Error("x"), "message", {
-        get() {
-          throw new Error("message getter");
-        },
-      }),
-  ];
-
   for (const concurrency of ["sequential", "parallel"] as const) {
     it(`is an ordinary failure (${concurrency}, isolate): reported with the handler's name, the later handlers run`, async () => {
-      for (const thrown of uninspectable) {
+      for (const thrown of UNINSPECTABLE) {
         const reported: HandlerError[] = [];
         const dispatcher = new InProcessEventDispatcher({
           errorMode: "isolate",

@@ -17,7 +17,7 @@ import type {
   JsonValue,
   StandardSchemaV1,
 } from "../mod.ts";
-import { assertInvalid } from "./_helpers.ts";
+import { assertInvalid, UNINSPECTABLE } from "./_helpers.ts";
 
 /** Asserts one InvalidEventError at `path` whose message matches `message`. */
 function assertInvalidAt(
@@ -603,24 +603,8 @@ describe("#11.8 arrays with properties other than their items are refused, as ob
 });
 
 describe("a thrown value that cannot be inspected", () => {
-  // Every inspection of it throws, `instanceof` included; or its message does.
-  const uninspectable = [
-    () =>
-      new Proxy({}, {
-        getPrototypeOf() {
-          throw new Error("trap getPrototypeOf");
-        },
-      }),
-    () =>
-      Object.defineProperty(new Error("x"), "message", {
-        get() {
-          throw new Error("message getter");
-        },
-      }),
-  ];
-
   it("thrown by a getter, ends in an InvalidEventError naming the place, in every entry point", () => {
-    for (const thrown of uninspectable) {
+    for (const thrown of UNINSPECTABLE) {
       const getter = () => ({
         get boom(): never {
           throw thrown();
