@@ -9,7 +9,6 @@ import {
   DispatchError,
   DomainEventError,
   type HandlerError,
-  type InvalidEventError,
   MaxDepthExceededError,
 } from "./errors.ts";
 import { sealedBy } from "./_envelope.ts";
@@ -236,8 +235,8 @@ function handlersOf(own: Entry, any: Entry): readonly Handler[] {
 }
 
 /** Throws the InvalidEventError of an event its type's definition refuses. */
-function refuse(entry: Entry, event: DomainEvent): void {
-  const refused = refusal(entry.definition as CheckedDefinition, event);
+function refuse(definition: CheckedDefinition, event: DomainEvent): void {
+  const refused = refusal(definition, event);
   if (refused) throw refused;
 }
 
@@ -729,8 +728,8 @@ export class InProcessEventDispatcher {
     const list = [...events];
     for (const event of list) {
       assertDomainEvent(event);
-      const refused = this.#refusal(event);
-      if (refused) throw refused;
+      const definition = this.#handlers.get(event.eventType)?.definition;
+      if (definition) refuse(definition, event);
     }
     const collect = this.#options.errorMode == "collect";
     const failures: HandlerError[] = [];
@@ -837,12 +836,6 @@ export class InProcessEventDispatcher {
     this.#any = handlers.get(null) ?? NO_HANDLERS;
   }
 
-  /** Why the definition registered for the event's type refuses it, if it does. */
-  #refusal(event: DomainEvent): InvalidEventError | undefined {
-    const definition = this.#handlers.get(event.eventType)?.definition;
-    return definition && refusal(definition, event);
-  }
-
   /** `#dispatchAt` as a function, for the contexts' nested dispatches. */
   #run: Run = (event, depth, signal) => this.#dispatchAt(event, depth, signal);
 
@@ -859,7 +852,8 @@ export class InProcessEventDispatcher {
       if (depth > this.#maxDepth) this.#tooDeep(event);
       const own = this.#handlers.get(event.eventType) ?? NO_HANDLERS;
       // Events its `create` made pass without a call (the hot path).
-      if (own.definition && sealed !== own.definition) refuse(own, event);
+      const definition = own.definition;
+      if (definition && sealed !== definition) refuse(definition, event);
       const any = this.#any;
       const handlers = handlersOf(own, any);
       if (!handlers.length || this.#observers.length) {
