@@ -19,4 +19,4 @@
  *
  * @module
  */
-export * from "./src/cloud_event.ts";
+export * from "./src/cloudevents/cloud_event.ts";

@@ -27,15 +27,15 @@
  *
  * @module
  */
-export * from "./src/types.ts";
-export * from "./src/errors.ts";
-export * from "./src/event.ts";
-export * from "./src/standard_schema.ts";
-export * from "./src/define_event.ts";
-export * from "./src/guards.ts";
-export * from "./src/parse_event.ts";
-export * from "./src/handler.ts";
-export * from "./src/dispatcher.ts";
-export * from "./src/recorder.ts";
-export * from "./src/causation_tree.ts";
-export * from "./src/uuidv7.ts";
+export * from "./src/event/types.ts";
+export * from "./src/event/errors.ts";
+export * from "./src/event/create_event.ts";
+export * from "./src/event/standard_schema.ts";
+export * from "./src/event/define_event.ts";
+export * from "./src/event/guards.ts";
+export * from "./src/parse/parse_event.ts";
+export * from "./src/dispatch/handler.ts";
+export * from "./src/dispatch/dispatcher.ts";
+export * from "./src/event/recorder.ts";
+export * from "./src/trace/causation_tree.ts";
+export * from "./src/event/uuidv7.ts";

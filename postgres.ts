@@ -41,9 +41,9 @@
  *
  * @module
  */
-export * from "./src/postgres_outbox.ts";
-export * from "./src/postgres_outbox_types.ts";
-export * from "./src/postgres_inbox.ts";
+export * from "./src/postgres/outbox.ts";
+export * from "./src/postgres/outbox_types.ts";
+export * from "./src/postgres/inbox.ts";
 export type {
   PGliteLike,
   PgPoolClientLike,
@@ -51,4 +51,4 @@ export type {
   PostgresDatabase,
   SqlQueryable,
   SqlResult,
-} from "./src/postgres_database.ts";
+} from "./src/postgres/database.ts";

@@ -25,4 +25,4 @@
  *
  * @module
  */
-export * from "./src/capture_events.ts";
+export * from "./src/testing/capture_events.ts";

@@ -22,7 +22,10 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import type { DomainEvent, Middleware, MiddlewareInfo } from "../mod.ts";
-import { getEventContext, withEventContext } from "../context.ts";
+import {
+  getEventContext,
+  withEventContext,
+} from "../src/context/with_event_context.ts";
 
 /** The W3C `traceparent` of a span: `00-<trace id>-<span id>-<flags>`. */
 export function traceparentOf(span: Span): string {

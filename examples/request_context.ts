@@ -8,7 +8,7 @@ import {
   type DomainEvent,
   InProcessEventDispatcher,
 } from "../mod.ts";
-import { withEventContext } from "../context.ts";
+import { withEventContext } from "../src/context/with_event_context.ts";
 
 const InviteCreated = defineEvent<"invite.created", { email: string }>(
   "invite.created",

@@ -1,7 +1,7 @@
 // `deno lint` plugin: the library (the root *.ts entries and src/) is web
 // platform only. It names no Deno, Bun, process, require or Buffer (not even
 // as a property or a string) and imports only relative files, except that
-// context.ts and src/_context*.ts may import node:async_hooks.
+// the files of src/context/ may import node:async_hooks.
 const ROOT = new URL("..", import.meta.url).pathname;
 const GLOBAL = "/^(Deno|Bun|process|require|Buffer)$/";
 
@@ -12,7 +12,7 @@ const plugin: Deno.lint.Plugin = {
       create(context) {
         const path = context.filename.replace(ROOT, "");
         if (!/^(src\/.*|[^/]*)\.ts$/.test(path)) return {};
-        const mayUseContext = /^(context|src\/_context[^/]*)\.ts$/.test(path);
+        const mayUseContext = /^src\/context\/[^/]*\.ts$/.test(path);
         return {
           [`Identifier[name=${GLOBAL}], Literal[value=${GLOBAL}]`](node) {
             const name = node.type === "Identifier" ? node.name : node.raw;

@@ -1,7 +1,7 @@
 // The clock behind occurredAt: the current time in Date#toISOString() form.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { currentTimestamp } from "../src/_clock.ts";
+import { currentTimestamp } from "../src/event/_clock.ts";
 
 describe("currentTimestamp", () => {
   it("returns the current time as Date#toISOString() writes it", () => {

@@ -8,8 +8,11 @@ import {
   InvalidEventError,
   parseEvent,
 } from "../mod.ts";
-import type { EventContextInit } from "../context.ts";
-import { getEventContext, withEventContext } from "../context.ts";
+import type { EventContextInit } from "../src/context/with_event_context.ts";
+import {
+  getEventContext,
+  withEventContext,
+} from "../src/context/with_event_context.ts";
 
 const OrderPlaced = defineEvent<"order.placed", { orderId: string }>(
   "order.placed",

@@ -20,7 +20,7 @@ import {
   type PostgresOutboxOptions,
   type SqlQueryable,
 } from "../../postgres.ts";
-import { withEventContext } from "../../context.ts";
+import { withEventContext } from "../../src/context/with_event_context.ts";
 
 const InviteCreated = defineEvent("invite.created", {
   schema: (value): value is { email: string } =>

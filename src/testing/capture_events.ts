@@ -1,12 +1,12 @@
 import {
   formatCausationTree,
   type FormatCausationTreeOptions,
-} from "./causation_tree.ts";
-import type { EventDefinition } from "./define_event.ts";
-import type { InProcessEventDispatcher } from "./dispatcher.ts";
-import type { Disposal } from "./handler.ts";
-import type { DomainEvent, JsonObject } from "./types.ts";
-import { makeDisposable } from "./_disposable.ts";
+} from "../trace/causation_tree.ts";
+import type { EventDefinition } from "../event/define_event.ts";
+import type { InProcessEventDispatcher } from "../dispatch/dispatcher.ts";
+import type { Disposal } from "../dispatch/handler.ts";
+import type { DomainEvent, JsonObject } from "../event/types.ts";
+import { makeDisposable } from "../_shared/_disposable.ts";
 
 /**
  * What {@linkcode captureEvents} needs of a dispatcher: `observe`, as

@@ -1,4 +1,4 @@
-import { envelopeIssues } from "./_envelope.ts";
+import { envelopeIssues } from "../_shared/_envelope.ts";
 import { InvalidEventError } from "./errors.ts";
 import type { DomainEvent } from "./types.ts";
 

@@ -1,9 +1,9 @@
-import type { EventDefinition } from "./define_event.ts";
-import { InvalidEventError } from "./errors.ts";
+import type { EventDefinition } from "../event/define_event.ts";
+import { InvalidEventError } from "../event/errors.ts";
 import { invalid } from "./_issues.ts";
 import { describeError, describeValue } from "./_messages.ts";
-import type { CreateEventOptions } from "./event.ts";
-import type { DomainEvent, JsonObject } from "./types.ts";
+import type { CreateEventOptions } from "../event/create_event.ts";
+import type { DomainEvent, JsonObject } from "../event/types.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyDefinition = EventDefinition<string, any, any>;

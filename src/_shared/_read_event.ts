@@ -1,10 +1,10 @@
-import type { EventDefinition } from "./define_event.ts";
+import type { EventDefinition } from "../event/define_event.ts";
 import { readFields, seal } from "./_envelope.ts";
-import { type EventIssue, InvalidEventError } from "./errors.ts";
+import { type EventIssue, InvalidEventError } from "../event/errors.ts";
 import { invalid, unreadable } from "./_issues.ts";
 import { copyJsonObject, isRecord, readJson } from "./_json.ts";
 import { describeValue } from "./_messages.ts";
-import type { DomainEvent } from "./types.ts";
+import type { DomainEvent } from "../event/types.ts";
 import { readAs, upcastTable } from "./_upcasts.ts";
 
 /** Any event definition. */

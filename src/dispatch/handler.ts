@@ -1,6 +1,6 @@
-import type { EventDefinition } from "./define_event.ts";
-import type { CreateEventOptions } from "./event.ts";
-import type { DomainEvent, JsonObject } from "./types.ts";
+import type { EventDefinition } from "../event/define_event.ts";
+import type { CreateEventOptions } from "../event/create_event.ts";
+import type { DomainEvent, JsonObject } from "../event/types.ts";
 
 /**
  * Options for {@linkcode HandlerContext.publish}: those of

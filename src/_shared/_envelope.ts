@@ -1,8 +1,8 @@
-import { type EventIssue, InvalidEventError } from "./errors.ts";
+import { type EventIssue, InvalidEventError } from "../event/errors.ts";
 import { invalid, issue, unreadable } from "./_issues.ts";
 import { isRecord } from "./_json.ts";
 import { describeValue } from "./_messages.ts";
-import type { DomainEvent } from "./types.ts";
+import type { DomainEvent } from "../event/types.ts";
 
 /** What a field must be: in words, for the message, and as a test. */
 interface FieldRule {

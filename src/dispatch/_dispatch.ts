@@ -1,9 +1,9 @@
-import type { CheckedDefinition } from "./_definition_check.ts";
-import type { EventDefinition } from "./define_event.ts";
-import { DispatchError, HandlerError } from "./errors.ts";
-import { createEvent } from "./event.ts";
+import type { CheckedDefinition } from "../_shared/_definition_check.ts";
+import type { EventDefinition } from "../event/define_event.ts";
+import { DispatchError, HandlerError } from "../event/errors.ts";
+import { createEvent } from "../event/create_event.ts";
 import type { EventHandler, HandlerContext, Middleware } from "./handler.ts";
-import type { DomainEvent, JsonObject } from "./types.ts";
+import type { DomainEvent, JsonObject } from "../event/types.ts";
 import type { DispatcherOptions, EventObserver } from "./dispatcher.ts";
 
 type Handler = EventHandler;

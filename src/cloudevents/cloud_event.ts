@@ -1,10 +1,10 @@
-import type { EventDefinition } from "./define_event.ts";
-import { assertDomainEvent } from "./guards.ts";
-import { checkInput, formatPath, unreadable } from "./_issues.ts";
-import { copyJsonObject, readJson } from "./_json.ts";
-import { readEvent, readOptions } from "./_read_event.ts";
-import type { ParsedEvent, ParseEventOptions } from "./parse_event.ts";
-import type { DeepReadonly, DomainEvent, JsonObject } from "./types.ts";
+import type { EventDefinition } from "../event/define_event.ts";
+import { assertDomainEvent } from "../event/guards.ts";
+import { checkInput, formatPath, unreadable } from "../_shared/_issues.ts";
+import { copyJsonObject, readJson } from "../_shared/_json.ts";
+import { readEvent, readOptions } from "../_shared/_read_event.ts";
+import type { ParsedEvent, ParseEventOptions } from "../parse/parse_event.ts";
+import type { DeepReadonly, DomainEvent, JsonObject } from "../event/types.ts";
 
 /**
  * An event in the CloudEvents 1.0 JSON format, as {@linkcode toCloudEvent}

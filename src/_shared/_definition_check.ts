@@ -1,6 +1,6 @@
 import { sealedBy } from "./_envelope.ts";
-import { type EventIssue, InvalidEventError } from "./errors.ts";
-import type { DomainEvent } from "./types.ts";
+import { type EventIssue, InvalidEventError } from "../event/errors.ts";
+import type { DomainEvent } from "../event/types.ts";
 
 /** What the dispatcher checks an event against: a definition of its type. */
 export interface CheckedDefinition {

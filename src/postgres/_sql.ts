@@ -1,4 +1,4 @@
-import type { PostgresDatabase, SqlQueryable } from "./postgres_database.ts";
+import type { PostgresDatabase, SqlQueryable } from "./database.ts";
 
 /** Tells whether `value` has a `query` method. */
 export function isQueryable(value: unknown): value is SqlQueryable {

@@ -1,13 +1,13 @@
-import { assertDomainEvent } from "./guards.ts";
-import type { DomainEvent } from "./types.ts";
+import { assertDomainEvent } from "../event/guards.ts";
+import type { DomainEvent } from "../event/types.ts";
 import {
   checkDatabase,
   checkTablePrefix,
   inTransaction,
   isQueryable,
-} from "./_postgres_sql.ts";
-import type { PostgresDatabase, SqlQueryable } from "./postgres_database.ts";
-import { checkArgument, checkOptions } from "./_arguments.ts";
+} from "./_sql.ts";
+import type { PostgresDatabase, SqlQueryable } from "./database.ts";
+import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
 
 /**
  * Options for {@linkcode PostgresInbox}.

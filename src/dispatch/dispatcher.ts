@@ -1,21 +1,21 @@
-import { checkArgument, checkOptions } from "./_arguments.ts";
+import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
 import {
   type CheckedDefinition,
   isCheckable,
   refusal,
-} from "./_definition_check.ts";
-import type { EventDefinition } from "./define_event.ts";
+} from "../_shared/_definition_check.ts";
+import type { EventDefinition } from "../event/define_event.ts";
 import {
   DispatchError,
   DomainEventError,
   type HandlerError,
   MaxDepthExceededError,
-} from "./errors.ts";
-import { sealedBy } from "./_envelope.ts";
-import { assertDomainEvent } from "./guards.ts";
+} from "../event/errors.ts";
+import { sealedBy } from "../_shared/_envelope.ts";
+import { assertDomainEvent } from "../event/guards.ts";
 import type { EventHandler, Middleware, Unsubscribe } from "./handler.ts";
-import type { DomainEvent, JsonObject } from "./types.ts";
-import { makeDisposable } from "./_disposable.ts";
+import type { DomainEvent, JsonObject } from "../event/types.ts";
+import { makeDisposable } from "../_shared/_disposable.ts";
 import {
   abortable,
   callHandler,

@@ -1,4 +1,4 @@
-import { describeError } from "./_messages.ts";
+import { describeError } from "../_shared/_messages.ts";
 import type { DomainEvent } from "./types.ts";
 
 /** The first line of what `error` says, at most `max` characters. */

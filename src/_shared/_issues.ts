@@ -1,4 +1,4 @@
-import { type EventIssue, InvalidEventError } from "./errors.ts";
+import { type EventIssue, InvalidEventError } from "../event/errors.ts";
 import { describeError, describeValue } from "./_messages.ts";
 
 /** An issue whose message is `expected ${expected}, got ${got}`. */

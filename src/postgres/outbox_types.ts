@@ -1,10 +1,7 @@
-import type {
-  DomainEvent,
-  EventDefinition,
-  JsonObject,
-  PublishOptions,
-} from "../mod.ts";
-import type { SqlQueryable } from "./postgres_database.ts";
+import type { EventDefinition } from "../event/define_event.ts";
+import type { DomainEvent, JsonObject } from "../event/types.ts";
+import type { PublishOptions } from "../dispatch/handler.ts";
+import type { SqlQueryable } from "./database.ts";
 
 /**
  * Options for {@linkcode PostgresOutbox}.

@@ -1,16 +1,20 @@
 import { buildEvent } from "./_build_event.ts";
-import { addDefinition } from "./_definition_check.ts";
-import { extendTable, setUpcastTable, type UpcastTable } from "./_upcasts.ts";
-import { checkField, envelopeIssues, seal } from "./_envelope.ts";
+import { addDefinition } from "../_shared/_definition_check.ts";
+import {
+  extendTable,
+  setUpcastTable,
+  type UpcastTable,
+} from "../_shared/_upcasts.ts";
+import { checkField, envelopeIssues, seal } from "../_shared/_envelope.ts";
 import { type EventIssue, InvalidEventError } from "./errors.ts";
-import { formatPath, invalid, issue, unreadable } from "./_issues.ts";
-import { copyJsonObject, EMPTY_OBJECT } from "./_json.ts";
-import { describeError, describeValue } from "./_messages.ts";
+import { formatPath, invalid, issue, unreadable } from "../_shared/_issues.ts";
+import { copyJsonObject, EMPTY_OBJECT } from "../_shared/_json.ts";
+import { describeError, describeValue } from "../_shared/_messages.ts";
 import type {
   StandardSchemaV1,
   StandardSchemaV1Props,
 } from "./standard_schema.ts";
-import type { CreateEventOptions } from "./event.ts";
+import type { CreateEventOptions } from "./create_event.ts";
 import type { DeepReadonly, DomainEvent, JsonObject } from "./types.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { buildEvent } from "./_build_event.ts";
-import { checkField } from "./_envelope.ts";
-import { copyJsonObject, EMPTY_OBJECT } from "./_json.ts";
+import { checkField } from "../_shared/_envelope.ts";
+import { copyJsonObject, EMPTY_OBJECT } from "../_shared/_json.ts";
 import type { DomainEvent, JsonObject } from "./types.ts";
 
 /**

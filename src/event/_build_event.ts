@@ -1,11 +1,11 @@
-import { ambientContext } from "./_ambient.ts";
-import { checkField, envelopeIssues, seal } from "./_envelope.ts";
+import { ambientContext } from "../_shared/_ambient.ts";
+import { checkField, envelopeIssues, seal } from "../_shared/_envelope.ts";
 import { type EventIssue, InvalidEventError } from "./errors.ts";
 import { currentTimestamp } from "./_clock.ts";
-import { invalid, issue, unreadable } from "./_issues.ts";
-import { copyJsonObject, EMPTY_OBJECT, isRecord } from "./_json.ts";
-import { describeValue } from "./_messages.ts";
-import type { CreateEventOptions } from "./event.ts";
+import { invalid, issue, unreadable } from "../_shared/_issues.ts";
+import { copyJsonObject, EMPTY_OBJECT, isRecord } from "../_shared/_json.ts";
+import { describeValue } from "../_shared/_messages.ts";
+import type { CreateEventOptions } from "./create_event.ts";
 import type { DomainEvent, JsonObject } from "./types.ts";
 
 /**

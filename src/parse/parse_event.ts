@@ -1,6 +1,6 @@
-import { readEvent, readOptions } from "./_read_event.ts";
-import type { EventDefinition } from "./define_event.ts";
-import type { DomainEvent } from "./types.ts";
+import { readEvent, readOptions } from "../_shared/_read_event.ts";
+import type { EventDefinition } from "../event/define_event.ts";
+import type { DomainEvent } from "../event/types.ts";
 
 /**
  * Options for {@linkcode parseEvent}.

@@ -1,4 +1,4 @@
-import type { DeepReadonly, JsonObject } from "./types.ts";
+import type { DeepReadonly, JsonObject } from "../event/types.ts";
 
 /** What `withEventContext` (the `./context` entry) gives the events created inside it. */
 export interface AmbientEventContext {

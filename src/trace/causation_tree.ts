@@ -1,5 +1,5 @@
-import { assertDomainEvent } from "./guards.ts";
-import type { DomainEvent } from "./types.ts";
+import { assertDomainEvent } from "../event/guards.ts";
+import type { DomainEvent } from "../event/types.ts";
 
 /**
  * Options for {@linkcode formatCausationTree}.

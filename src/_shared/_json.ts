@@ -1,7 +1,7 @@
 import { formatPath, invalid, unreadable } from "./_issues.ts";
-import type { InvalidEventError } from "./errors.ts";
+import type { InvalidEventError } from "../event/errors.ts";
 import { describeValue } from "./_messages.ts";
-import type { JsonObject } from "./types.ts";
+import type { JsonObject } from "../event/types.ts";
 
 /** The frozen empty object shared by events created without a payload or metadata. */
 export const EMPTY_OBJECT: JsonObject = Object.freeze({});

@@ -1,27 +1,20 @@
-import {
-  createEvent,
-  type CreateEventOptions,
-  type DomainEvent,
-  type EventDefinition,
-  InvalidEventError,
-  isDomainEvent,
-  type JsonObject,
-  parseEvent,
-  type PublishOptions,
-} from "../mod.ts";
+import { createEvent, type CreateEventOptions } from "../event/create_event.ts";
+import type { EventDefinition } from "../event/define_event.ts";
+import { InvalidEventError } from "../event/errors.ts";
+import { isDomainEvent } from "../event/guards.ts";
+import type { DomainEvent, JsonObject } from "../event/types.ts";
+import { parseEvent } from "../parse/parse_event.ts";
+import type { PublishOptions } from "../dispatch/handler.ts";
 import {
   checkDatabase,
   checkTablePrefix,
   inTransaction,
   isQueryable,
-} from "./_postgres_sql.ts";
-import { checkArgument, checkOptions } from "./_arguments.ts";
-import { describeValue } from "./_messages.ts";
-import type { PostgresDatabase, SqlQueryable } from "./postgres_database.ts";
-import {
-  type OutboxStatements,
-  outboxStatements,
-} from "./_postgres_statements.ts";
+} from "./_sql.ts";
+import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
+import { describeValue } from "../_shared/_messages.ts";
+import type { PostgresDatabase, SqlQueryable } from "./database.ts";
+import { type OutboxStatements, outboxStatements } from "./_statements.ts";
 import type {
   FailedOptions,
   FailedPublication,
@@ -35,7 +28,7 @@ import type {
   ResubmitFilter,
   StartOptions,
   StoreResult,
-} from "./postgres_outbox_types.ts";
+} from "./outbox_types.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyDefinition = EventDefinition<string, any>;
