@@ -22,6 +22,12 @@ export interface PostgresServer {
   readonly port: number;
   /** The data directory (its `server.log` holds the server's log). */
   readonly dir: string;
+  /**
+   * Restarts the server on the same port and data directory with
+   * `pg_ctl restart -m immediate`: every connection is cut at once, as in a
+   * crash, and the server comes back after recovery.
+   */
+  restart(): Promise<void>;
   /** Stops the server (fast shutdown) and deletes the data directory. */
   stop(): Promise<void>;
 }
@@ -112,6 +118,7 @@ export async function startPostgres(): Promise<PostgresServer> {
         url: `postgres://postgres@127.0.0.1:${port}/postgres`,
         port,
         dir,
+        restart: () => restartPostgres(dir),
         stop: () => stopPostgres(dir),
       };
     } catch (error) {
@@ -121,6 +128,26 @@ export async function startPostgres(): Promise<PostgresServer> {
       }
     }
   }
+}
+
+/** Restarts the server of `dir` at once (`-m immediate`), same options. */
+export async function restartPostgres(dir: string): Promise<void> {
+  await run(
+    `${findBinaries()}/pg_ctl`,
+    [
+      "-D",
+      dir,
+      "-l",
+      `${dir}/server.log`,
+      "-m",
+      "immediate",
+      "-w",
+      "-t",
+      "60",
+      "restart",
+    ],
+    Deno.uid() === 0,
+  );
 }
 
 /** Stops the server of `dir` (if running) and deletes `dir`. */
