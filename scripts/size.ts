@@ -1,39 +1,117 @@
-// `deno task check:size`: the min+gz size of every export and of the PICKS
-// (names of "." imported alone) against its goal (DESIGN.md, issue #16); fails
-// past its ceiling, the size when the goal was last missed plus 2% (raised only
-// for bytes a measured gain paid for: docs/design-notes.md), so that CI catches
-// growth while a goal is open.
+// `deno task check:size`: bundles (deno bundle, browser, minified) and gzips
+// (level 9) every entry point of deno.json and each name of PICKS imported
+// alone, so that the bundler tree-shakes what the name does not use; prints
+// each size and fails past its ceiling (issue #22). A pick with `without`
+// also fails when its bundle holds any module of those folders: the
+// unminified bundle names each module it holds in a `// src/...` line.
 import { gzipSync } from "node:zlib";
 
-const LIMITS: Record<string, { goal: number; ceiling: number }> = {
-  ".": { goal: 6144, ceiling: 10217 },
-  "createEvent + InProcessEventDispatcher": { goal: 4608, ceiling: 7531 },
-};
-const PICKS = [["createEvent", "InProcessEventDispatcher"]];
+interface Measure {
+  /** What is printed: an entry point (".") or the names imported alone. */
+  readonly name: string;
+  /** The entry point the names come from (picks only). */
+  readonly from?: string;
+  /** Fails past it, in bytes min+gz. */
+  readonly ceiling?: number;
+  /** Folders of src/ none of whose modules may be in the bundle. */
+  readonly without?: readonly string[];
+}
+
+const MEASURES: readonly Measure[] = [
+  { name: ".", ceiling: 10240 },
+  { name: "./cloudevents" },
+  { name: "./testing" },
+  { name: "./context" },
+  { name: "./postgres" },
+  { name: "createEvent", from: ".", ceiling: 3800 },
+  { name: "defineEvent", from: ".", ceiling: 4800 },
+  { name: "parseEvent", from: ".", ceiling: 4100 },
+  { name: "formatCausationTree", from: ".", ceiling: 2300 },
+  {
+    name: "createEvent + InProcessEventDispatcher",
+    from: ".",
+    ceiling: 7500,
+  },
+  {
+    name: "PostgresOutbox",
+    from: "./postgres",
+    ceiling: 12000,
+    without: ["src/dispatch/"],
+  },
+];
+
 const config = JSON.parse(await Deno.readTextFile("deno.json"));
-const entries: [string, string][] = Object.entries(config.exports);
+const exports: Record<string, string> = config.exports;
 await Deno.mkdir("dist/size", { recursive: true });
-for (const names of PICKS) {
-  const file = `dist/size/${names.join("_")}.ts`;
-  await Deno.writeTextFile(file, `export { ${names} } from "../../mod.ts";\n`);
-  entries.push([names.join(" + "), file]);
-}
-let over = 0;
-for (const [index, [name, file]] of entries.entries()) {
-  const out = `dist/size/${index}.min.js`;
-  const args = ["bundle", "--quiet", "--platform=browser", "--minify", "-o"];
-  const bundle = new Deno.Command(Deno.execPath(), {
-    args: [...args, out, "--external=node:*", file],
+
+function bundle(file: string, out: string, minify: boolean): void {
+  const args = ["bundle", "--quiet", "--platform=browser", "-o", out];
+  if (minify) args.push("--minify");
+  const result = new Deno.Command(Deno.execPath(), {
+    args: [...args, "--external=node:*", file],
   }).outputSync();
-  if (!bundle.success) throw new Error(new TextDecoder().decode(bundle.stderr));
-  const size = gzipSync(await Deno.readFile(out), { level: 9 }).length;
-  const limit = LIMITS[name];
-  if (limit && size > limit.ceiling) over++;
-  const verdict = !limit
-    ? "no goal"
-    : `goal ${limit.goal} B ${
-      size > limit.goal ? "not met" : "met"
-    }, ceiling ${limit.ceiling} B${size > limit.ceiling ? ": OVER" : ""}`;
-  console.log(`${name.padEnd(40)} ${size} B min+gz (${verdict})`);
+  if (!result.success) {
+    throw new Error(new TextDecoder().decode(result.stderr));
+  }
 }
-if (over > 0) Deno.exit(1);
+
+/** The src/ modules an unminified bundle holds, from its `// src/...` lines. */
+async function modulesOf(file: string): Promise<string[]> {
+  const text = await Deno.readTextFile(file);
+  return [...text.matchAll(/^\/\/ (src\/\S+\.ts)$/gm)].map((match) =>
+    match[1] as string
+  );
+}
+
+let failed = 0;
+for (const [index, measure] of MEASURES.entries()) {
+  const { name, from, ceiling, without } = measure;
+  let file = exports[from ?? name];
+  if (file === undefined) throw new Error(`no export ${from ?? name}`);
+  if (from !== undefined) {
+    const names = name.split(" + ");
+    file = `dist/size/${names.join("_")}.ts`;
+    const source = exports[from] as string;
+    await Deno.writeTextFile(
+      file,
+      `export { ${names.join(", ")} } from "../../${source}";\n`,
+    );
+  }
+  const out = `dist/size/${index}.min.js`;
+  bundle(file, out, true);
+  const size = gzipSync(await Deno.readFile(out), { level: 9 }).length;
+  const notes: string[] = [];
+  if (ceiling !== undefined) {
+    notes.push(`ceiling ${ceiling} B${size > ceiling ? ": OVER" : ""}`);
+    if (size > ceiling) failed++;
+  }
+  if (without) {
+    const plain = `dist/size/${index}.js`;
+    bundle(file, plain, false);
+    const modules = await modulesOf(plain);
+    // No module named at all: the bundler's output changed, and the check
+    // below would pass without looking.
+    if (!modules.length) {
+      throw new Error(`${plain}: no "// src/..." module lines to check`);
+    }
+    const found = modules.filter((module) =>
+      without.some((folder) => module.startsWith(folder))
+    );
+    notes.push(
+      found.length
+        ? `holds ${found.join(", ")}: OVER`
+        : `none of ${without.join(", ")} in it`,
+    );
+    if (found.length) failed++;
+  }
+  const label = from !== undefined && from != "." ? `${name} (${from})` : name;
+  console.log(
+    `${label.padEnd(40)} ${String(size).padStart(6)} B min+gz${
+      notes.length ? ` (${notes.join("; ")})` : ""
+    }`,
+  );
+}
+if (failed) {
+  console.log(`size: ${failed} check(s) failed`);
+  Deno.exit(1);
+}

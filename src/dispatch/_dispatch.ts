@@ -26,7 +26,7 @@ export interface Entry {
 }
 
 /** A dispatch's result when it ended synchronously without a failure. */
-export const DONE: Promise<void> = Promise.resolve();
+export const DONE: Promise<void> = /* @__PURE__ */ Promise.resolve();
 
 /** An entry without handlers: the one of a type nothing is registered for. */
 export const NO_HANDLERS: Entry = {
@@ -35,9 +35,26 @@ export const NO_HANDLERS: Entry = {
   timeouts: undefined,
 };
 
-/** The event and `run` of the objects kept alive below, never used. */
-const PLACEHOLDER = Object.freeze({}) as DomainEvent;
-const NO_RUN = Promise.resolve.bind(Promise) as Run;
+/** The objects `keepShapes` keeps alive, once a dispatcher was made. */
+let kept: readonly object[] | undefined;
+
+/**
+ * Keeps one Context and one Dispatch alive: V8 drops a hidden class, and the
+ * optimized code built on it, once no object has it, so without them
+ * dispatches after a full GC measured 8 times slower. Called by the
+ * dispatcher's constructor, not at load: an import that makes no dispatcher
+ * pays nothing for it (a bundler keeps what runs at load).
+ */
+export function keepShapes(): void {
+  if (kept) return;
+  const event = Object.freeze({}) as DomainEvent;
+  const run = Promise.resolve.bind(Promise) as Run;
+  const context = new Context(run, event, 0, undefined);
+  kept = [
+    context,
+    new Dispatch(event, context, {}, NO_HANDLERS, NO_HANDLERS, []),
+  ];
+}
 
 /** `context.signal` when the dispatch was given none: it never aborts. */
 let never: AbortSignal | undefined;
@@ -152,15 +169,6 @@ export function abortable(
  * calls a handler or observer.
  */
 export class Context implements HandlerContext {
-  // V8 drops a hidden class, and the optimized code built on it, once no
-  // object has it: without one context kept alive, dispatches after a full
-  // GC measured 8 times slower.
-  static readonly #keepsTheShape: Context = new Context(
-    NO_RUN,
-    PLACEHOLDER,
-    0,
-    undefined,
-  );
   readonly depth: number;
   readonly #event: DomainEvent;
   readonly #run: Run;
@@ -225,15 +233,6 @@ interface Failure {
  * `InProcessEventDispatcher`'s `#dispatchAt`).
  */
 export class Dispatch {
-  // Kept alive for the reason Context keeps one.
-  static readonly #keepsTheShape: Dispatch = new Dispatch(
-    PLACEHOLDER,
-    new Context(NO_RUN, PLACEHOLDER, 0, undefined),
-    {},
-    NO_HANDLERS,
-    NO_HANDLERS,
-    [],
-  );
   readonly #event: DomainEvent;
   readonly #context: Context;
   readonly #options: DispatcherOptions;

@@ -24,6 +24,7 @@ import {
   DONE,
   type Entry,
   isThenable,
+  keepShapes,
   NO_HANDLERS,
   type Run,
 } from "./_dispatch.ts";
@@ -354,6 +355,7 @@ export class InProcessEventDispatcher {
     checkTimeout("handlerTimeoutMs", copy.handlerTimeoutMs);
     this.#options = copy;
     this.#maxDepth = maxDepth;
+    keepShapes();
   }
 
   /**
