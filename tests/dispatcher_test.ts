@@ -1119,6 +1119,36 @@ describe("handler context", () => {
     });
   });
 
+  it("refuses publish options that are not an object with a TypeError, and publishes nothing", async () => {
+    const published: string[] = [];
+    const messages: string[] = [];
+    for (const options of [5, "metadata", null, true, [], () => {}]) {
+      const each = new InProcessEventDispatcher();
+      each.register("b", (event) => {
+        published.push(event.eventType);
+      });
+      each.register("a", async (_event, { publish }) => {
+        // @ts-expect-error: options must be an object
+        await publish("b", {}, options);
+      });
+      await assert.rejects(each.dispatch(createEvent("a")), (error) => {
+        assert.ok(error instanceof HandlerError);
+        assert.ok(error.cause instanceof TypeError);
+        messages.push(error.cause.message);
+        return true;
+      });
+    }
+    assert.deepEqual(messages, [
+      "options: expected an object, got 5",
+      'options: expected an object, got "metadata"',
+      "options: expected an object, got null",
+      "options: expected an object, got true",
+      "options: expected an object, got Array",
+      "options: expected an object, got a function",
+    ]);
+    assert.deepEqual(published, []);
+  });
+
   it("dispatches a hand-built event at depth + 1", async () => {
     const dispatcher = new InProcessEventDispatcher();
     const depths: number[] = [];

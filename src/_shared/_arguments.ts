@@ -43,3 +43,13 @@ export function checkOptions(
     );
   }
 }
+
+/** Whether `value` can be registered as a handler (a function, or an object with a `handle` method); never throws. */
+export function isHandler(value: unknown): boolean {
+  try {
+    return typeof value == "function" ||
+      typeof (value as { handle?: unknown } | null)?.handle == "function";
+  } catch {
+    return false;
+  }
+}

@@ -1,9 +1,11 @@
 import type { CheckedDefinition } from "../_shared/_definition_check.ts";
-import type { EventDefinition } from "../event/define_event.ts";
 import { DispatchError, HandlerError } from "../event/errors.ts";
-import { createEvent } from "../event/create_event.ts";
+import {
+  createCausedEvent,
+  type PublishTarget,
+} from "../_shared/_caused_event.ts";
 import type { EventHandler, HandlerContext, Middleware } from "./handler.ts";
-import type { DomainEvent, JsonObject } from "../event/types.ts";
+import type { DomainEvent } from "../event/types.ts";
 import type { DispatcherOptions, EventObserver } from "./dispatcher.ts";
 
 type Handler = EventHandler;
@@ -47,9 +49,8 @@ let kept: readonly object[] | undefined;
  */
 export function keepShapes(): void {
   if (kept) return;
-  const event = Object.freeze({}) as DomainEvent;
-  const run = Promise.resolve.bind(Promise) as Run;
-  const context = new Context(run, event, 0, undefined);
+  const event = {} as DomainEvent;
+  const context = new Context(() => DONE, event, 0, undefined);
   kept = [
     context,
     new Dispatch(event, context, {}, NO_HANDLERS, NO_HANDLERS, []),
@@ -192,14 +193,11 @@ export class Context implements HandlerContext {
 
   get publish(): HandlerContext["publish"] {
     return (async (
-      type: string | EventDefinition<string, JsonObject>,
-      payload?: JsonObject,
-      options?: object,
+      target: PublishTarget,
+      payload?: unknown,
+      options?: unknown,
     ) => {
-      const createOptions = { ...options, causedBy: this.#event };
-      const event = typeof type == "string"
-        ? createEvent(type, payload, createOptions)
-        : type.create(payload as JsonObject, createOptions);
+      const event = createCausedEvent(this.#event, target, payload, options);
       await this.dispatch(event);
       return event;
     }) as HandlerContext["publish"];

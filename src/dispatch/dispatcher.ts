@@ -1,4 +1,8 @@
-import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
+import {
+  checkArgument,
+  checkOptions,
+  isHandler,
+} from "../_shared/_arguments.ts";
 import {
   type CheckedDefinition,
   isCheckable,
@@ -211,16 +215,6 @@ function signalOf(
     signal,
   );
   return signal;
-}
-
-/** Whether `value` can be registered as a handler; never throws. */
-function isHandler(value: unknown): boolean {
-  try {
-    return typeof value == "function" ||
-      typeof (value as { handle?: unknown } | null)?.handle == "function";
-  } catch {
-    return false;
-  }
 }
 
 /** How `event` was sealed (see `sealedBy`), once checked if it was not. */

@@ -22,6 +22,55 @@ export type PublishOptions = Omit<
 >;
 
 /**
+ * The `publish` of a context ({@linkcode HandlerContext.publish}, and the
+ * PostgreSQL outbox's `OutboxContext.publish`): creates an event caused by the
+ * one being handled (same correlation, causation = its id), from a definition
+ * (its schema checks the payload) or an event type, then hands it on as its
+ * context says. It needs no `this`.
+ *
+ * @example Usage
+ * ```ts
+ * import { defineEvent, type Publish } from "@seedwork/domain-events";
+ *
+ * const EmailSent = defineEvent<"invite.email_sent", { to: string }>("invite.email_sent");
+ * async function notify(publish: Publish): Promise<void> {
+ *   await publish(EmailSent, { to: "ada@example.com" });
+ *   await publish("invite.audited", {}, { metadata: { actor: "system" } });
+ * }
+ * ```
+ */
+export interface Publish {
+  /**
+   * Publishes an event of the definition's type, its payload checked by the
+   * definition's schema.
+   *
+   * @returns The new event, once published.
+   * @throws {InvalidEventError} When the payload or options are not valid.
+   * @throws {TypeError} When `options` is given but is not an object.
+   */
+  <TType extends string, TPayload extends JsonObject, TInput>(
+    definition: EventDefinition<TType, TPayload, TInput>,
+    payload: NoInfer<TInput>,
+    options?: PublishOptions,
+  ): Promise<DomainEvent<TType, TPayload>>;
+  /**
+   * Publishes an event of `type`.
+   *
+   * @returns The new event, once published.
+   * @throws {InvalidEventError} When the type, payload or options are not valid.
+   * @throws {TypeError} When `options` is given but is not an object.
+   */
+  <
+    TType extends string,
+    TPayload extends JsonObject = Record<string, never>,
+  >(
+    type: TType,
+    payload?: TPayload,
+    options?: PublishOptions,
+  ): Promise<DomainEvent<TType, TPayload>>;
+}
+
+/**
  * What a handler gets beside its event: how deep it runs, and how to raise
  * follow-up events that are traced back to the event being handled. Its
  * functions need no `this`, so `{ publish }` can be destructured.
@@ -55,33 +104,13 @@ export interface HandlerContext {
   readonly signal: AbortSignal;
   /**
    * Creates an event caused by the one being handled (same correlation,
-   * causation = its id, the definition's schema checked) and dispatches it
-   * at `depth + 1`, depth-first.
+   * causation = its id, a definition's schema checked) and dispatches it at
+   * `depth + 1`, depth-first; resolves to the new event once its dispatch
+   * has settled.
    *
-   * @returns The new event, once its dispatch has settled.
-   * @throws {MaxDepthExceededError} When `depth + 1` passes the dispatcher's `maxDepth`.
-   * @throws {InvalidEventError} When the payload or options are not valid.
-   */
-  publish<TType extends string, TPayload extends JsonObject, TInput>(
-    definition: EventDefinition<TType, TPayload, TInput>,
-    payload: NoInfer<TInput>,
-    options?: PublishOptions,
-  ): Promise<DomainEvent<TType, TPayload>>;
-  /**
-   * Creates an event caused by the one being handled and dispatches it at
-   * `depth + 1`.
-   *
-   * @returns The new event, once its dispatch has settled.
    * @throws {MaxDepthExceededError} When `depth + 1` passes the dispatcher's `maxDepth`.
    */
-  publish<
-    TType extends string,
-    TPayload extends JsonObject = Record<string, never>,
-  >(
-    type: TType,
-    payload?: TPayload,
-    options?: PublishOptions,
-  ): Promise<DomainEvent<TType, TPayload>>;
+  readonly publish: Publish;
   /**
    * Dispatches an event built by hand at `depth + 1`, with the same loop
    * guard as `publish`.
