@@ -1,10 +1,13 @@
-import { createEvent, type CreateEventOptions } from "../event/create_event.ts";
+import {
+  createCausedEvent,
+  type PublishTarget,
+} from "../_shared/_caused_event.ts";
 import type { EventDefinition } from "../event/define_event.ts";
 import { InvalidEventError } from "../event/errors.ts";
 import { isDomainEvent } from "../event/guards.ts";
 import type { DomainEvent, JsonObject } from "../event/types.ts";
 import { parseEvent } from "../parse/parse_event.ts";
-import type { PublishOptions } from "../dispatch/handler.ts";
+import type { Publish } from "../dispatch/handler.ts";
 import {
   checkDatabase,
   checkTablePrefix,
@@ -545,28 +548,25 @@ export class PostgresOutbox {
   ): OutboxContext {
     const store = (event: DomainEvent) => this.store(tx, [event]);
     const generateEventId = this.#generateEventId;
-    async function publish(
-      target: AnyDefinition | string,
-      payload?: JsonObject,
-      options?: PublishOptions,
-    ): Promise<DomainEvent> {
+    const publish: Publish = async (
+      target: PublishTarget,
+      payload?: unknown,
+      options?: unknown,
+    ): Promise<DomainEvent> => {
       // Metadata defaults to none, not to the ambient context (./context) of
       // whoever runs the relay: it has nothing to do with this event.
-      const createOptions: CreateEventOptions = {
-        metadata: {},
-        ...options,
-        causedBy: cause,
-      };
-      if (generateEventId && createOptions.eventId === undefined) {
-        createOptions.eventId = generateEventId();
-      }
-      const event = typeof target === "string"
-        ? createEvent(target, payload, createOptions)
-        : target.create(payload, createOptions);
+      const event = createCausedEvent(
+        cause,
+        target,
+        payload,
+        options,
+        { metadata: {} },
+        generateEventId,
+      );
       await store(event);
       return event;
-    }
-    return { tx, listenerId, attempt, publish } as OutboxContext;
+    };
+    return { tx, listenerId, attempt, publish };
   }
 }
 

@@ -1,6 +1,5 @@
-import type { EventDefinition } from "../event/define_event.ts";
-import type { DomainEvent, JsonObject } from "../event/types.ts";
-import type { PublishOptions } from "../dispatch/handler.ts";
+import type { DomainEvent } from "../event/types.ts";
+import type { Publish } from "../dispatch/handler.ts";
 import type { SqlQueryable } from "./database.ts";
 
 /**
@@ -79,33 +78,14 @@ export interface OutboxContext {
   readonly attempt: number;
   /**
    * Creates an event caused by the one being handled (same correlation,
-   * causation = its id, the definition's schema checked) and stores it in
+   * causation = its id, a definition's schema checked) and stores it in
    * {@linkcode OutboxContext.tx}: its listeners run in a later
-   * `processPending`, once this transaction has committed.
-   *
-   * @returns The new event, once stored.
-   * @throws {InvalidEventError} When the payload or options are not valid.
+   * `processPending`, once this transaction has committed. Resolves to the
+   * new event once stored. Its metadata defaults to none (not to the ambient
+   * context of whoever runs the relay), its id to the outbox's
+   * `generateEventId` if given.
    */
-  publish<TType extends string, TPayload extends JsonObject, TInput>(
-    definition: EventDefinition<TType, TPayload, TInput>,
-    payload: NoInfer<TInput>,
-    options?: PublishOptions,
-  ): Promise<DomainEvent<TType, TPayload>>;
-  /**
-   * Creates an event of `type` caused by the one being handled and stores it
-   * in {@linkcode OutboxContext.tx}.
-   *
-   * @returns The new event, once stored.
-   * @throws {InvalidEventError} When the type, payload or options are not valid.
-   */
-  publish<
-    TType extends string,
-    TPayload extends JsonObject = Record<string, never>,
-  >(
-    type: TType,
-    payload?: TPayload,
-    options?: PublishOptions,
-  ): Promise<DomainEvent<TType, TPayload>>;
+  readonly publish: Publish;
 }
 
 /**

@@ -647,6 +647,39 @@ describe("context.publish in a durable listener", () => {
   });
 });
 
+describe("context.publish options", () => {
+  it("refuses options that are not an object with a TypeError, and stores no follow-up", async () => {
+    const outbox = await fresh({ maxAttempts: 1 });
+    const refused: unknown[] = [];
+    outbox.register(InviteCreated, "publisher", async (_event, { publish }) => {
+      for (const options of [5, "metadata", null, [], () => {}]) {
+        try {
+          // @ts-expect-error: options must be an object
+          await publish("invite.logged", {}, options);
+        } catch (error) {
+          refused.push(error instanceof TypeError && error.message);
+        }
+      }
+    });
+    outbox.register("invite.logged", "logged", () => {});
+    await outbox.store(db, invite());
+    assert.deepEqual(await outbox.processPending(), {
+      completed: 1,
+      retried: 0,
+      failed: 0,
+    });
+    assert.deepEqual(refused, [
+      "options: expected an object, got 5",
+      'options: expected an object, got "metadata"',
+      "options: expected an object, got null",
+      "options: expected an object, got Array",
+      "options: expected an object, got a function",
+    ]);
+    // Only the invite: no invite.logged was stored.
+    assert.equal(await count(outbox.tables.events), 1);
+  });
+});
+
 describe("PostgresOutbox operations", () => {
   it("resubmit makes failed publications pending again, filtered, and they run", async () => {
     const outbox = await fresh({ maxAttempts: 1 });
