@@ -14,7 +14,11 @@ import {
   inTransaction,
   isQueryable,
 } from "./_sql.ts";
-import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
+import {
+  checkArgument,
+  checkOptions,
+  isHandler,
+} from "../_shared/_arguments.ts";
 import { describeValue } from "../_shared/_messages.ts";
 import type { PostgresDatabase, SqlQueryable } from "./database.ts";
 import { type OutboxStatements, outboxStatements } from "./_statements.ts";
@@ -460,17 +464,12 @@ export class PostgresOutbox {
         `id: a durable listener ${JSON.stringify(id)} is already registered`,
       );
     }
-    if (
-      typeof handler !== "function" &&
-      !(typeof handler === "object" && handler !== null &&
-        typeof handler.handle === "function")
-    ) {
-      throw new TypeError(
-        `handler: expected a function or an object with a handle method, got ${
-          describeValue(handler)
-        }`,
-      );
-    }
+    checkArgument(
+      isHandler(handler),
+      "handler",
+      "a function or an object with a handle method",
+      handler,
+    );
     const listener = { id, definition, handler };
     this.#listeners.set(id, listener);
     return listener;
