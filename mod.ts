@@ -35,6 +35,7 @@ export * from "./src/event/define_event.ts";
 export * from "./src/event/guards.ts";
 export * from "./src/parse/parse_event.ts";
 export * from "./src/dispatch/handler.ts";
+export * from "./src/dispatch/options.ts";
 export * from "./src/dispatch/dispatcher.ts";
 export * from "./src/event/recorder.ts";
 export * from "./src/trace/causation_tree.ts";

@@ -5,8 +5,8 @@
 // the method into its callers and a synchronous dispatch does about 8% more
 // work (docs/design-notes.md). Fails as loudly when the method is not found:
 // renamed, or never compiled by the driver below.
-const METHOD = "#dispatchAt";
-const FILE = "src/dispatch/dispatcher.ts";
+const METHOD = "dispatchAt";
+const FILE = "src/dispatch/_dispatch.ts";
 
 const decoder = new TextDecoder();
 

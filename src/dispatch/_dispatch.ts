@@ -1,453 +1,409 @@
-import type { CheckedDefinition } from "../_shared/_definition_check.ts";
-import { DispatchError, HandlerError } from "../event/errors.ts";
 import {
   createCausedEvent,
   type PublishTarget,
 } from "../_shared/_caused_event.ts";
-import type { EventHandler, HandlerContext, Middleware } from "./handler.ts";
+import {
+  type CheckedDefinition,
+  refusal,
+} from "../_shared/_definition_check.ts";
+import { sealedBy } from "../_shared/_envelope.ts";
+import { createEvent } from "../event/create_event.ts";
+import {
+  DispatchError,
+  HandlerError,
+  MaxDepthExceededError,
+} from "../event/errors.ts";
+import { assertDomainEvent } from "../event/guards.ts";
 import type { DomainEvent } from "../event/types.ts";
-import type { DispatcherOptions, EventObserver } from "./dispatcher.ts";
+import {
+  abortable,
+  callHandler,
+  isThenable,
+  nameOf,
+  withTimeout,
+} from "./_call.ts";
+import type { EventHandler, HandlerContext, Publish } from "./handler.ts";
+import type { EventObserver } from "./options.ts";
+import {
+  NO_HANDLERS,
+  type Registry,
+  registryOf,
+  type Route,
+  routeOf,
+} from "./_route.ts";
 
 type Handler = EventHandler;
 
-/** Dispatches an event at a depth: the dispatcher's, for nested dispatches. */
-export type Run = (
-  event: DomainEvent,
-  depth: number,
-  signal: AbortSignal | undefined,
-) => Promise<void>;
-
-/** The handlers of one type (or the `registerAny` ones), as a dispatch sees them. */
-export interface Entry {
-  /** In registration order; never mutated (dispatches hold snapshots). */
-  readonly handlers: readonly Handler[];
-  /** The definition the type's events must match, if one was registered. */
-  readonly definition: CheckedDefinition | undefined;
-  /** The handlers registered with a `timeoutMs`. */
-  readonly timeouts: ReadonlyMap<Handler, number> | undefined;
+/**
+ * Where a dispatch stands once it is not only synchronous successes: made
+ * at its first handler that returns a thenable or fails, or its first
+ * `onHandlerError` that throws.
+ */
+interface State {
+  /** The handler `run` goes on from once a sequential handler's promise settled. */
+  next: number;
+  /** Parallel: the promises of the handlers that returned one, failures caught. */
+  pending: Promise<unknown>[] | undefined;
+  /** The failures the dispatch will reject with (none under `"isolate"`). */
+  failures: Failure[] | undefined;
+  /** The first error `onHandlerError` threw, boxed. */
+  reported: { readonly error: unknown } | undefined;
 }
 
-/** A dispatch's result when it ended synchronously without a failure. */
-export const DONE: Promise<void> = /* @__PURE__ */ Promise.resolve();
-
-/** An entry without handlers: the one of a type nothing is registered for. */
-export const NO_HANDLERS: Entry = {
-  handlers: [],
-  definition: undefined,
-  timeouts: undefined,
-};
-
-/** The objects `keepShapes` keeps alive, once a dispatcher was made. */
-let kept: readonly object[] | undefined;
-
-/**
- * Keeps one Context and one Dispatch alive: V8 drops a hidden class, and the
- * optimized code built on it, once no object has it, so without them
- * dispatches after a full GC measured 8 times slower. Called by the
- * dispatcher's constructor, not at load: an import that makes no dispatcher
- * pays nothing for it (a bundler keeps what runs at load).
- */
-export function keepShapes(): void {
-  if (kept) return;
-  const event = {} as DomainEvent;
-  const context = new Context(() => DONE, event, 0, undefined);
-  kept = [
-    context,
-    new Dispatch(event, context, {}, NO_HANDLERS, NO_HANDLERS, []),
-  ];
+/** A failure of a dispatch, and where its observer or handler stands among them. */
+interface Failure {
+  /** Observers first (negative), then handlers, in order. */
+  readonly position: number;
+  readonly error: HandlerError;
 }
 
 /** `context.signal` when the dispatch was given none: it never aborts. */
 let never: AbortSignal | undefined;
 
-/** The name errors and middleware give a handler or observer; never throws. */
-function nameOf(handler: object): string {
-  try {
-    const name = (typeof handler == "function"
-      ? handler
-      : (handler as { constructor?: { name?: unknown } }).constructor)?.name;
-    if (typeof name == "string" && name && name != "Object") {
-      return name;
-    }
-  } catch {
-    // A throwing getter or Proxy trap: no name.
-  }
-  return "anonymous";
-}
-
-/** Whether a handler's result is to be awaited; reads `then`, which may throw. */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | undefined)?.then ==
-    "function";
-}
-
-/** Calls `handler` inside the middleware from `index` inwards. */
-function invoke(
-  handler: Handler,
-  event: DomainEvent,
-  context: Context,
-  middleware: readonly Middleware[],
-  index: number,
-): unknown {
-  const outer = middleware[index];
-  return outer
-    ? outer(
-      event,
-      () => invoke(handler, event, context, middleware, index + 1),
-      { handlerName: nameOf(handler), depth: context.depth },
-    )
-    : typeof handler == "function"
-    ? handler(event, context)
-    : handler.handle(event, context);
-}
-
-/** Calls a handler (a function, or an object's `handle`) inside the middleware. */
-export function callHandler(
-  handler: Handler,
-  event: DomainEvent,
-  context: Context,
-  middleware: readonly Middleware[],
-): unknown {
-  return middleware.length
-    ? invoke(handler, event, context, middleware, 0)
-    : typeof handler == "function"
-    ? handler(event, context)
-    : handler.handle(event, context);
-}
-
 /**
- * Settles as `work` does, unless `arm` rejects first: `arm` gets the reject
- * function and returns what to undo once `work` settles. What `work`
- * settles with after such a rejection is ignored.
+ * One dispatch of one event to its handlers: the context its handlers get,
+ * and the steps that run it, as static functions of it (an instance has only
+ * its fields and the context's getters, so it stays as cheap to make as a
+ * context). It reads top to bottom: `observe` (when the dispatcher has
+ * observers), `run`, the one loop that calls the handlers, each after the
+ * one before has returned (and, sequential, settled), then `#settle`, the
+ * one step that resolves or rejects the dispatch by its rule. Its state is
+ * `#state`, made once it is not only synchronous successes: a dispatch whose
+ * handlers all return synchronously makes no promise.
  */
-function race(
-  work: Promise<unknown>,
-  arm: (reject: (reason: unknown) => void) => () => void,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const disarm = arm(reject);
-    work.then((value) => {
-      disarm();
-      resolve(value);
-    }, (error) => {
-      disarm();
-      reject(error);
-    });
-  });
-}
-
-/** `promise`, or a TimeoutError once `ms` have passed. */
-function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
-  return race(promise, (reject) => {
-    const timer = setTimeout(() => {
-      reject(
-        new DOMException(
-          `expected the handler to settle within ${ms} ms`,
-          "TimeoutError",
-        ),
-      );
-    }, ms);
-    return () => clearTimeout(timer);
-  });
-}
-
-/** `work`, or a rejection with `signal.reason` as soon as `signal` aborts. */
-export function abortable(
-  work: Promise<unknown>,
-  signal: AbortSignal,
-): Promise<unknown> {
-  return race(work, (reject) => {
-    const stop = () => reject(signal.reason);
-    if (signal.aborted) stop();
-    signal.addEventListener("abort", stop);
-    return () => signal.removeEventListener("abort", stop);
-  });
-}
-
-/**
- * What a handler is given beside the event: the dispatch's depth and signal,
- * and `publish` and `dispatch` for follow-up events. One per dispatch that
- * calls a handler or observer.
- */
-export class Context implements HandlerContext {
+export class Dispatch implements HandlerContext {
   readonly depth: number;
   readonly #event: DomainEvent;
-  readonly #run: Run;
   readonly #signal: AbortSignal | undefined;
+  /** Its handlers and middleware, as they were when the dispatch began. */
+  readonly #route: Route;
+  /** `undefined` while every handler called returned synchronously, without a failure. */
+  #state: State | undefined;
 
   constructor(
-    run: Run,
     event: DomainEvent,
     depth: number,
     signal: AbortSignal | undefined,
+    route: Route,
   ) {
-    this.#run = run;
     this.#event = event;
     this.depth = depth;
     this.#signal = signal;
+    this.#route = route;
   }
 
   get signal(): AbortSignal {
     return this.#signal ?? (never ??= new AbortController().signal);
   }
 
-  get publish(): HandlerContext["publish"] {
-    return (async (
-      target: PublishTarget,
-      payload?: unknown,
-      options?: unknown,
-    ) => {
-      const event = createCausedEvent(this.#event, target, payload, options);
-      await this.dispatch(event);
-      return event;
-    }) as HandlerContext["publish"];
+  /** `#publish`, as a function that needs no `this` (`{ publish }` works). */
+  get publish(): Publish {
+    return ((target: PublishTarget, payload?: unknown, options?: unknown) =>
+      Dispatch.#publish(this, target, payload, options)) as Publish;
   }
 
+  /** `#dispatch`, as a function that needs no `this`. */
   get dispatch(): (event: DomainEvent) => Promise<void> {
-    return (event) => {
-      const signal = this.#signal;
-      return signal?.aborted
-        ? Promise.reject(signal.reason)
-        : this.#run(event, this.depth + 1, signal);
-    };
-  }
-}
-
-/** A failure of a dispatch, and where its observer or handler stands among them. */
-interface Failure {
-  /** Observers first, in order, then handlers in order. */
-  readonly position: number;
-  readonly error: HandlerError;
-}
-
-/**
- * The part of a dispatch that is not plain synchronous calls: observers, a
- * handler that returned a promise or threw, and the error modes. It reads top
- * to bottom: `start` (observers, then handlers) or `resume` (from a handler
- * the dispatcher called itself); `#sequential` or `#parallel`; and
- * `#settle`, the one step that resolves or rejects the dispatch by its error
- * mode. A dispatch without observers whose handlers all return synchronously,
- * without throwing or aborting its signal, never gets here (see
- * `InProcessEventDispatcher`'s `#dispatchAt`).
- */
-export class Dispatch {
-  readonly #event: DomainEvent;
-  readonly #context: Context;
-  readonly #options: DispatcherOptions;
-  /** The type's own entry and the `registerAny` one, for their timeouts. */
-  readonly #own: Entry;
-  readonly #any: Entry;
-  /** `#own`'s handlers, then `#any`'s. */
-  readonly #handlers: readonly Handler[];
-  /** As they were when the dispatch began: set by `start` or `resume`. */
-  #middleware: readonly Middleware[] = [];
-  #observers: readonly EventObserver[] = [];
-  /** The failures the settle step rejects with (none in isolate mode). */
-  #failures: Failure[] | undefined;
-  /** Whether `onHandlerError` threw, and the first error it threw. */
-  #reportThrew?: boolean;
-  #reportError: unknown;
-
-  constructor(
-    event: DomainEvent,
-    context: Context,
-    options: DispatcherOptions,
-    own: Entry,
-    any: Entry,
-    handlers: readonly Handler[],
-  ) {
-    this.#event = event;
-    this.#context = context;
-    this.#options = options;
-    this.#own = own;
-    this.#any = any;
-    this.#handlers = handlers;
+    return (event) => Dispatch.#dispatch(this, event);
   }
 
-  /** Calls the observers, then the handlers; `undefined` when it ended synchronously without a failure. */
-  start(
-    middleware: readonly Middleware[],
-    observers: readonly EventObserver[],
-  ): Promise<unknown> | undefined {
-    this.#middleware = middleware;
-    this.#observers = observers;
-    const info = { depth: this.#context.depth };
-    for (const [position, observer] of this.#observers.entries()) {
+  /** Creates an event caused by `d`'s and dispatches it at `depth + 1`. */
+  static async #publish(
+    d: Dispatch,
+    target: PublishTarget,
+    payload: unknown,
+    options: unknown,
+  ): Promise<DomainEvent> {
+    const event = createCausedEvent(d.#event, target, payload, options);
+    await Dispatch.#dispatch(d, event);
+    return event;
+  }
+
+  /** Dispatches `event` at `d`'s depth + 1, with its signal. */
+  static #dispatch(d: Dispatch, event: DomainEvent): Promise<void> {
+    return dispatchAt(d.#route.registry, event, d.depth + 1, d.#signal);
+  }
+
+  /** Shows the event to the observers first: a throw is a failure placed before the handlers'. */
+  static observe(d: Dispatch, observers: readonly EventObserver[]): void {
+    const info = { depth: d.depth };
+    for (const [index, observer] of observers.entries()) {
       try {
-        observer(this.#event, info);
+        observer(d.#event, info);
       } catch (cause) {
-        this.#failed(position, observer, cause);
+        Dispatch.#failed(d, index - observers.length, observer, cause);
       }
     }
-    return this.#next(-1, undefined);
   }
 
   /**
-   * Goes on from handler `index`, which the dispatcher called (there was no
-   * observer): what it threw, what it returned when `thenable` (its `then`
-   * read once already), or anything after which the signal was aborted.
+   * Calls the handlers from the first not called yet, checking the signal
+   * after each, until one must be waited for (`#wait`) or all were called;
+   * then ends the dispatch (`#end`). Called again once a sequential
+   * handler's promise settled. A handler's throw is its failure.
+   *
+   * @returns `undefined` when it ended synchronously without a failure, else
+   *   the promise of the rest.
+   * @throws What the dispatch rejects with, when it ends synchronously.
    */
-  resume(
-    index: number,
-    outcome: unknown,
-    threw: boolean,
-    thenable: boolean,
-    middleware: readonly Middleware[],
-  ): Promise<unknown> | undefined {
-    this.#middleware = middleware;
-    let promise;
-    if (threw) this.#failedAt(index, outcome);
-    else if (thenable) promise = this.#promiseOf(index, outcome);
-    return this.#next(index, promise);
-  }
-
-  #next(
-    index: number,
-    promise: Promise<unknown> | undefined,
-  ): Promise<unknown> | undefined {
-    return this.#options.concurrency == "parallel"
-      ? this.#parallel(index, promise)
-      : this.#sequential(index, promise);
-  }
-
-  /** After handler `index` (which returned `promise`, if async), the handlers after it, each once the one before settled. */
-  #sequential(
-    index: number,
-    promise: Promise<unknown> | undefined,
-  ): Promise<unknown> | undefined {
-    while (!promise) {
-      if (this.#stopped()) return this.#settle();
+  static run(d: Dispatch): Promise<unknown> | undefined {
+    const { handlers, middleware } = d.#route;
+    const event = d.#event;
+    const signal = d.#signal;
+    // A failure that stops the rest (sequential fail-fast) is checked where
+    // one can have happened: before the first call (an observer's, or the
+    // handler waited for) and after a throw.
+    let stopped = d.#state !== undefined && Dispatch.#stopped(d);
+    for (let index = d.#state?.next ?? 0; !stopped; index++) {
       // After each handler, not before the first: an observer's abort is
       // seen by the handlers, as the dispatch's own.
-      if (index >= 0) this.#throwIfAborted();
-      if (++index == this.#handlers.length) return this.#settle();
-      promise = this.#call(index);
+      if (index && signal?.aborted) throw signal.reason;
+      if (index == handlers.length) break;
+      try {
+        const outcome = callHandler(
+          handlers[index] as Handler,
+          event,
+          d,
+          middleware,
+        );
+        if (isThenable(outcome)) {
+          Dispatch.#stateOf(d).next = index + 1;
+          const waiting = Dispatch.#wait(d, index, outcome);
+          if (waiting) return waiting;
+        }
+      } catch (cause) {
+        Dispatch.#failedAt(d, index, cause);
+        stopped = Dispatch.#stopped(d);
+      }
     }
-    const next = () => this.#sequential(index, undefined);
+    return d.#state ? Dispatch.#end(d) : undefined;
+  }
+
+  /**
+   * A dispatch that has a state, never run: `keepShape` keeps one alive, for
+   * the hidden classes of both.
+   */
+  static withState(event: DomainEvent, route: Route): Dispatch {
+    const d = new Dispatch(event, 0, undefined, route);
+    Dispatch.#stateOf(d);
+    return d;
+  }
+
+  static #stateOf(d: Dispatch): State {
+    // Every field set, so that every state has one shape.
+    return d.#state ??= {
+      next: 0,
+      pending: undefined,
+      failures: undefined,
+      reported: undefined,
+    };
+  }
+
+  /** Whether a failure stops the handlers after it (sequential fail-fast). */
+  static #stopped(d: Dispatch): boolean {
+    return d.#state?.failures !== undefined &&
+      d.#route.registry.rule == "stop";
+  }
+
+  /**
+   * Handler `index` returned a thenable: sequential, the promise of the rest
+   * of the dispatch (`run` again once it settled); parallel, `undefined` (it
+   * is waited for at the end).
+   */
+  static #wait(
+    d: Dispatch,
+    index: number,
+    thenable: unknown,
+  ): Promise<unknown> | undefined {
+    const promise = Dispatch.#timed(d, index, Promise.resolve(thenable));
+    if (d.#route.registry.parallel) {
+      (Dispatch.#stateOf(d).pending ??= []).push(
+        promise.catch((cause) => Dispatch.#failedAt(d, index, cause)),
+      );
+      return undefined;
+    }
     // One reaction for both outcomes: a tick less per async handler.
-    return promise.then(next, (cause) => {
-      this.#failedAt(index, cause);
-      return next();
+    return promise.then(() => Dispatch.run(d), (cause) => {
+      Dispatch.#failedAt(d, index, cause);
+      return Dispatch.run(d);
     });
   }
 
-  /** After handler `index` (which returned `promise`, if async), the handlers after it, all at once. */
-  #parallel(
+  /** Handler `index`'s promise, bounded by its timeout. */
+  static #timed(
+    d: Dispatch,
     index: number,
-    promise: Promise<unknown> | undefined,
-  ): Promise<unknown> | undefined {
-    const pending: Promise<unknown>[] = [];
-    for (;;) {
-      if (promise) {
-        const at = index;
-        pending.push(promise.catch((cause) => this.#failedAt(at, cause)));
-      }
-      if (++index == this.#handlers.length) break;
-      if (index > 0) this.#throwIfAborted(); // before each but the first
-      promise = this.#call(index);
+    promise: Promise<unknown>,
+  ): Promise<unknown> {
+    const { own, any, handlers, registry } = d.#route;
+    const timeoutMs = (index < own.handlers.length ? own : any).timeouts?.get(
+      handlers[index] as Handler,
+    ) ?? registry.options.handlerTimeoutMs;
+    return timeoutMs === undefined || timeoutMs === Infinity
+      ? promise
+      : withTimeout(promise, timeoutMs);
+  }
+
+  /** Ends the dispatch once the handlers were called: at once, or once the parallel ones settled. */
+  static #end(d: Dispatch): Promise<unknown> | undefined {
+    const pending = d.#state?.pending;
+    return pending
+      ? Promise.all(pending).then(() => Dispatch.#settle(d))
+      : Dispatch.#settle(d);
+  }
+
+  static #failedAt(d: Dispatch, index: number, cause: unknown): void {
+    Dispatch.#failed(d, index, d.#route.handlers[index] as Handler, cause);
+  }
+
+  /** Records a failure by the rule: reported now (isolate), kept (until the first, under "stop"). */
+  static #failed(
+    d: Dispatch,
+    position: number,
+    handler: object,
+    cause: unknown,
+  ): void {
+    const error = new HandlerError(d.#event, nameOf(handler), cause);
+    const rule = d.#route.registry.rule;
+    if (rule == "isolate") Dispatch.#report(d, error);
+    else if (!Dispatch.#stopped(d)) {
+      (Dispatch.#stateOf(d).failures ??= []).push({ position, error });
     }
-    return pending.length
-      ? Promise.all(pending).then(() => this.#settle())
-      : this.#settle();
   }
 
-  #throwIfAborted(): void {
-    const signal = this.#context.signal;
-    if (signal.aborted) throw signal.reason;
-  }
-
-  /** Resolves (returns) or rejects (throws) the dispatch by its error mode. */
-  #settle(): undefined {
-    const failures = this.#failures;
+  /**
+   * Resolves (returns) or rejects (throws) the dispatch by its rule, once
+   * every handler that runs has settled: one case per row of the table of
+   * docs/dispatching.md.
+   */
+  static #settle(d: Dispatch): undefined {
+    const failures = d.#state?.failures
+      ?.sort((a, b) => a.position - b.position)
+      .map((failure) => failure.error);
     if (failures) {
-      const errors = failures
-        .sort((a, b) => a.position - b.position)
-        .map((failure) => failure.error);
-      const first = errors[0] as HandlerError;
-      if (this.#options.errorMode == "collect") {
-        throw new DispatchError(this.#event, errors);
+      const first = failures[0] as HandlerError;
+      switch (d.#route.registry.rule) {
+        case "stop":
+          throw first;
+        case "collect":
+          throw new DispatchError(d.#event, failures);
+        default: // "first": the others are reported; the first is the
+          // rejection, unless onHandlerError threw (then it is reported too).
+          for (const error of failures.slice(1)) Dispatch.#report(d, error);
+          if (!d.#state?.reported) throw first;
+          Dispatch.#report(d, first);
       }
-      if (this.#stopsAtFirst()) throw first;
-      // Parallel fail-fast: the others are reported; the first is the
-      // rejection, unless onHandlerError threw (then it is reported too).
-      for (const error of errors.slice(1)) this.#report(error);
-      if (!this.#reportThrew) throw first;
-      this.#report(first);
     }
-    if (this.#reportThrew) throw this.#reportError;
+    // "isolate" (and "first"): what onHandlerError threw first.
+    const reported = d.#state?.reported;
+    if (reported) throw reported.error;
   }
 
-  #stopped(): boolean {
-    return this.#failures !== undefined && this.#stopsAtFirst();
-  }
-
-  #stopsAtFirst(): boolean {
-    const { concurrency, errorMode } = this.#options;
-    return concurrency != "parallel" && errorMode != "collect" &&
-      errorMode != "isolate";
-  }
-
-  /** Calls handler `index`: its promise (timed), or `undefined` once it returned or threw. */
-  #call(index: number): Promise<unknown> | undefined {
-    let outcome;
+  static #report(d: Dispatch, error: HandlerError): void {
     try {
-      outcome = callHandler(
-        this.#handlers[index] as Handler,
-        this.#event,
-        this.#context,
-        this.#middleware,
-      );
-      if (!isThenable(outcome)) return undefined;
-    } catch (cause) {
-      this.#failedAt(index, cause);
-      return undefined;
-    }
-    return this.#promiseOf(index, outcome);
-  }
-
-  /** The promise to wait for of handler `index`'s thenable, timed. */
-  #promiseOf(index: number, thenable: unknown): Promise<unknown> | undefined {
-    try {
-      const promise = Promise.resolve(thenable);
-      const handler = this.#handlers[index] as Handler;
-      const own = this.#own;
-      const timeoutMs =
-        (index < own.handlers.length ? own : this.#any).timeouts?.get(
-          handler,
-        ) ?? this.#options.handlerTimeoutMs;
-      return timeoutMs === undefined || timeoutMs === Infinity
-        ? promise
-        : withTimeout(promise, timeoutMs);
-    } catch (cause) {
-      this.#failedAt(index, cause);
-      return undefined;
-    }
-  }
-
-  #failedAt(index: number, cause: unknown): void {
-    this.#failed(
-      this.#observers.length + index,
-      this.#handlers[index] as Handler,
-      cause,
-    );
-  }
-
-  #failed(position: number, handler: object, cause: unknown): void {
-    const error = new HandlerError(this.#event, nameOf(handler), cause);
-    if (this.#options.errorMode == "isolate") this.#report(error);
-    else if (!this.#stopped()) {
-      (this.#failures ??= []).push({ position, error });
-    }
-  }
-
-  #report(error: HandlerError): void {
-    try {
-      this.#options.onHandlerError?.(error);
+      d.#route.registry.options.onHandlerError?.(error);
     } catch (thrown) {
-      if (!this.#reportThrew) {
-        this.#reportThrew = true;
-        this.#reportError = thrown;
-      }
+      Dispatch.#stateOf(d).reported ??= { error: thrown };
     }
   }
+}
+
+/** A dispatch's result when it ended synchronously without a failure. */
+const DONE: Promise<void> = /* @__PURE__ */ Promise.resolve();
+
+/** The dispatch `keepShape` keeps alive, once a dispatcher was made. */
+let kept: Dispatch | undefined;
+
+/**
+ * Keeps one Dispatch, with a state, alive: V8 drops a hidden class, and the
+ * optimized code built on it, once no object has it, so without it
+ * dispatches after a full GC measured 8 times slower. Called by the
+ * dispatcher's constructor, not at load: an import that makes no dispatcher
+ * pays nothing for it (a bundler keeps what runs at load). Its event is a
+ * real one: a placeholder of another shape made dispatches after a GC 1.8
+ * times slower.
+ */
+export function keepShape(): void {
+  kept ??= Dispatch.withState(
+    createEvent("keep.shape"),
+    routeOf(registryOf({}), NO_HANDLERS),
+  );
+}
+
+/** How `event` was sealed (see `sealedBy`), once checked if it was not. */
+function checkedSeal(event: DomainEvent): object | null | undefined {
+  const sealed = sealedBy(event);
+  if (sealed === undefined) assertDomainEvent(event);
+  return sealed;
+}
+
+/** Throws the InvalidEventError of an event its type's definition refuses. */
+export function refuse(
+  definition: CheckedDefinition,
+  event: DomainEvent,
+): void {
+  const refused = refusal(definition, event);
+  if (refused) throw refused;
+}
+
+/** The dispatch's promise: `result`, rejected once `signal` aborts. */
+function waitFor(
+  result: Promise<unknown>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  return (signal ? abortable(result, signal) : result) as Promise<void>;
+}
+
+function tooDeep(registry: Registry, event: DomainEvent): never {
+  throw new MaxDepthExceededError(event.eventType, registry.maxDepth);
+}
+
+/**
+ * Dispatches `event` at `depth` in `registry`: where every dispatch starts
+ * (top-level, nested, and each of `dispatchAll`'s). The signal is checked
+ * as it starts, then the event, then a {@linkcode Dispatch} runs its
+ * handlers. Kept small enough for V8 to inline into its callers
+ * (`deno task check:bytecode`): what is rarer is in the functions above and
+ * `observed`.
+ */
+export function dispatchAt(
+  registry: Registry,
+  event: DomainEvent,
+  depth: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  try {
+    if (signal?.aborted) throw signal.reason;
+    const sealed = checkedSeal(event);
+    if (depth > registry.maxDepth) tooDeep(registry, event);
+    const route = registry.routes.get(event.eventType) ?? registry.anyRoute;
+    // Events its `create` made pass without a call (the hot path).
+    const definition = route.own.definition;
+    if (definition && sealed !== definition) refuse(definition, event);
+    if (!route.handlers.length || registry.observers.length) {
+      return observed(event, depth, signal, route);
+    }
+    const result = Dispatch.run(new Dispatch(event, depth, signal, route));
+    return result ? waitFor(result, signal) : DONE;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** A dispatch with observers, or without handlers (then `onUnhandled` is called). */
+function observed(
+  event: DomainEvent,
+  depth: number,
+  signal: AbortSignal | undefined,
+  route: Route,
+): Promise<void> {
+  let result;
+  const { observers, options } = route.registry;
+  if (observers.length) {
+    const dispatch = new Dispatch(event, depth, signal, route);
+    Dispatch.observe(dispatch, observers);
+    result = Dispatch.run(dispatch);
+  }
+  if (!route.handlers.length) options.onUnhandled?.(event);
+  return result ? waitFor(result, signal) : DONE;
 }

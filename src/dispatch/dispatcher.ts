@@ -1,251 +1,19 @@
-import {
-  checkArgument,
-  checkOptions,
-  isHandler,
-} from "../_shared/_arguments.ts";
-import {
-  type CheckedDefinition,
-  isCheckable,
-  refusal,
-} from "../_shared/_definition_check.ts";
 import type { EventDefinition } from "../event/define_event.ts";
-import {
-  DispatchError,
-  DomainEventError,
-  type HandlerError,
-  MaxDepthExceededError,
-} from "../event/errors.ts";
-import { sealedBy } from "../_shared/_envelope.ts";
-import { assertDomainEvent } from "../event/guards.ts";
-import type { EventHandler, Middleware, Unsubscribe } from "./handler.ts";
 import type { DomainEvent, JsonObject } from "../event/types.ts";
-import { makeDisposable } from "../_shared/_disposable.ts";
-import {
-  abortable,
-  callHandler,
-  Context,
-  Dispatch,
-  DONE,
-  type Entry,
-  isThenable,
-  keepShapes,
-  NO_HANDLERS,
-  type Run,
-} from "./_dispatch.ts";
-
-/**
- * Options for {@linkcode InProcessEventDispatcher}.
- *
- * @example Usage
- * ```ts
- * import { InProcessEventDispatcher, type DispatcherOptions } from "@seedwork/domain-events";
- *
- * const options: DispatcherOptions = {
- *   concurrency: "parallel",
- *   errorMode: "isolate",
- *   onHandlerError: (error) => console.error(error),
- * };
- * const dispatcher = new InProcessEventDispatcher(options);
- * ```
- */
-export interface DispatcherOptions {
-  /**
-   * `"sequential"` awaits one handler after the other; `"parallel"` starts
-   * them all, then waits for all to settle.
-   *
-   * @default {"sequential"}
-   */
-  concurrency?: "sequential" | "parallel";
-  /**
-   * What a failing handler does to its dispatch. `"fail-fast"`: the dispatch
-   * rejects with the first {@linkcode HandlerError} (sequential: the later
-   * handlers do not run; parallel: once all have settled, the first failure
-   * in registration order, the others go to `onHandlerError` if given).
-   * `"collect"`: every handler runs, then the dispatch rejects with a
-   * {@linkcode DispatchError} of them all, in registration order.
-   * `"isolate"`: every handler runs, the dispatch resolves, and each failure
-   * goes to `onHandlerError` as it happens.
-   *
-   * @default {"fail-fast"}
-   */
-  errorMode?: "fail-fast" | "collect" | "isolate";
-  /**
-   * Receives the failures the dispatch does not reject with; required in
-   * `"isolate"` mode.
-   *
-   * If it throws, the dispatch goes on as if it had returned, and once every
-   * handler has settled it rejects with the first error `onHandlerError`
-   * threw.
-   *
-   * (In `"fail-fast"` parallel mode that error takes the place of the first
-   * {@linkcode HandlerError}, which is then passed to `onHandlerError` too,
-   * after the others. `"collect"` mode and sequential `"fail-fast"`
-   * dispatches never call it; `dispatchAll` in `"collect"` mode calls it with
-   * the failures it collected when something else stops it, and rejects with
-   * what stopped it.)
-   *
-   * @default {undefined}
-   */
-  onHandlerError?: (error: HandlerError) => void;
-  /**
-   * How deep `context.publish` and `context.dispatch` may nest: an event
-   * published at depth `maxDepth + 1` is refused with
-   * {@linkcode MaxDepthExceededError}.
-   *
-   * @default {32}
-   */
-  maxDepth?: number;
-  /**
-   * Called with an event that no handler (typed or any) is registered for.
-   *
-   * @default {undefined}
-   */
-  onUnhandled?: (event: DomainEvent) => void;
-  /**
-   * How long, in milliseconds, an async handler may take to settle: past it,
-   * the handler fails with a {@linkcode HandlerError} whose `cause` is a
-   * `DOMException` named `"TimeoutError"`. Its work is not cancelled (the
-   * dispatch stops waiting for it) and what it settles with later is
-   * ignored. Synchronous handlers are not timed. `register` and
-   * `registerAny` can set another value per handler. An integer from 1 to
-   * 2147483647, or `Infinity` for none.
-   *
-   * @default {Infinity}
-   */
-  handlerTimeoutMs?: number;
-}
-
-/**
- * Options for one registration: `register(definition, handler, options)`.
- *
- * @example Usage
- * ```ts
- * import { InProcessEventDispatcher, type RegisterOptions } from "@seedwork/domain-events";
- *
- * const options: RegisterOptions = { timeoutMs: 5_000 };
- * new InProcessEventDispatcher().register("report.requested", async () => {}, options);
- * ```
- */
-export interface RegisterOptions {
-  /**
-   * This handler's timeout, in place of the dispatcher's
-   * `handlerTimeoutMs` (`Infinity` for none).
-   *
-   * @default {the dispatcher's handlerTimeoutMs}
-   */
-  timeoutMs?: number;
-}
-
-/**
- * Options for one dispatch.
- *
- * @example Usage
- * ```ts
- * import { createEvent, InProcessEventDispatcher, type DispatchOptions } from "@seedwork/domain-events";
- *
- * const options: DispatchOptions = { signal: AbortSignal.timeout(10_000) };
- * await new InProcessEventDispatcher().dispatch(createEvent("a"), options);
- * ```
- */
-export interface DispatchOptions {
-  /**
-   * Stops the dispatch from waiting: once it aborts, the dispatch rejects
-   * with `signal.reason` (at once, with no handler run, when it is aborted
-   * already). Handlers see it as `context.signal`, and the dispatches they
-   * publish inherit it. Work already started is not cancelled: pass the
-   * signal on to what can stop (fetch, timers, database calls). What that
-   * work settles with after the abort is ignored, except that in
-   * `"isolate"` mode failures still go to `onHandlerError` as they happen.
-   *
-   * @default {undefined}
-   */
-  signal?: AbortSignal;
-}
-
-/**
- * Sees every event a dispatch accepts, top-level and nested, before its
- * handlers run, handled or not; see
- * {@linkcode InProcessEventDispatcher.observe}.
- *
- * @example Usage
- * ```ts
- * import type { EventObserver } from "@seedwork/domain-events";
- *
- * const log: EventObserver = (event, { depth }) => {
- *   console.log(`${depth} ${event.eventType}`);
- * };
- * ```
- */
-export type EventObserver = (
-  event: DomainEvent,
-  info: { readonly depth: number },
-) => void;
+import { dispatchAt, keepShape } from "./_dispatch.ts";
+import * as registry from "./_registry.ts";
+import { type Registry, registryOf } from "./_route.ts";
+import { signalOf } from "./_options.ts";
+import type { EventHandler, Middleware, Unsubscribe } from "./handler.ts";
+import type {
+  DispatcherOptions,
+  DispatchOptions,
+  EventObserver,
+  RegisterOptions,
+} from "./options.ts";
 
 type Handler = EventHandler;
 type TypeOrDefinition = string | { readonly type: string };
-
-function keyOf(type: TypeOrDefinition): string {
-  return typeof type == "string" ? type : type.type;
-}
-
-/** Checks a timeout option: an integer from 1 to 2^31-1 ms, or Infinity (none). */
-function checkTimeout(name: string, value: unknown): void {
-  checkArgument(
-    value === undefined || value === Infinity ||
-      (Number.isInteger(value) && (value as number) >= 1 &&
-        (value as number) <= 2 ** 31 - 1),
-    name,
-    "an integer from 1 to 2147483647 or Infinity",
-    value,
-  );
-}
-
-/** Reads `options.signal` of dispatch and dispatchAll. */
-function signalOf(
-  options: DispatchOptions | undefined,
-  where: "dispatch" | "dispatchAll",
-): AbortSignal | undefined {
-  if (options === undefined) return undefined;
-  checkOptions(options, ["signal"], where);
-  const { signal } = options;
-  checkArgument(
-    signal === undefined || signal instanceof AbortSignal,
-    "signal",
-    "an AbortSignal",
-    signal,
-  );
-  return signal;
-}
-
-/** How `event` was sealed (see `sealedBy`), once checked if it was not. */
-function checkedSeal(event: DomainEvent): object | null | undefined {
-  const sealed = sealedBy(event);
-  if (sealed === undefined) assertDomainEvent(event);
-  return sealed;
-}
-
-/** A type's handlers, then the `registerAny` ones. */
-function handlersOf(own: Entry, any: Entry): readonly Handler[] {
-  return any.handlers.length ? own.handlers.concat(any.handlers) : own.handlers;
-}
-
-/** Throws the InvalidEventError of an event its type's definition refuses. */
-function refuse(definition: CheckedDefinition, event: DomainEvent): void {
-  const refused = refusal(definition, event);
-  if (refused) throw refused;
-}
-
-/** A function that calls `remove` once, also `Disposable` where the runtime has `Symbol.dispose`. */
-function unsubscriber(remove: () => void): Unsubscribe {
-  let done = false;
-  const off = (() => {
-    if (!done) {
-      done = true;
-      remove();
-    }
-  }) as Unsubscribe;
-  return makeDisposable(off, off);
-}
 
 /**
  * Dispatches domain events to their handlers in the same process, awaitably,
@@ -275,14 +43,8 @@ function unsubscriber(remove: () => void): Unsubscribe {
  * ```
  */
 export class InProcessEventDispatcher {
-  /** Each type's handlers; the `registerAny` ones under `null`. */
-  #handlers = new Map<string | null, Entry>();
-  /** The `registerAny` handlers, also in #handlers under `null`. */
-  #any: Entry = NO_HANDLERS;
-  #middleware: readonly Middleware[] = [];
-  #observers: readonly EventObserver[] = [];
-  #options: DispatcherOptions;
-  #maxDepth: number;
+  /** Its options and what is registered. */
+  readonly #registry: Registry;
 
   /**
    * Creates a dispatcher.
@@ -297,59 +59,8 @@ export class InProcessEventDispatcher {
    *   `maxDepth: expected an integer >= 0, got NaN`.
    */
   constructor(options: DispatcherOptions = {}) {
-    checkOptions(options, [
-      "concurrency",
-      "errorMode",
-      "onHandlerError",
-      "maxDepth",
-      "onUnhandled",
-      "handlerTimeoutMs",
-    ], "InProcessEventDispatcher");
-    const copy = { ...options };
-    const {
-      maxDepth = 32,
-      errorMode,
-      concurrency,
-      onHandlerError,
-      onUnhandled,
-    } = copy;
-    checkArgument(
-      Number.isInteger(maxDepth) && maxDepth >= 0,
-      "maxDepth",
-      "an integer >= 0",
-      maxDepth,
-    );
-    checkArgument(
-      errorMode === undefined || errorMode == "fail-fast" ||
-        errorMode == "collect" || errorMode == "isolate",
-      "errorMode",
-      `"fail-fast" or "collect" or "isolate"`,
-      errorMode,
-    );
-    checkArgument(
-      concurrency === undefined || concurrency == "sequential" ||
-        concurrency == "parallel",
-      "concurrency",
-      `"sequential" or "parallel"`,
-      concurrency,
-    );
-    checkArgument(
-      typeof onHandlerError == "function" ||
-        (onHandlerError === undefined && errorMode != "isolate"),
-      "onHandlerError",
-      "a function",
-      onHandlerError,
-    );
-    checkArgument(
-      onUnhandled === undefined || typeof onUnhandled == "function",
-      "onUnhandled",
-      "a function",
-      onUnhandled,
-    );
-    checkTimeout("handlerTimeoutMs", copy.handlerTimeoutMs);
-    this.#options = copy;
-    this.#maxDepth = maxDepth;
-    keepShapes();
+    this.#registry = registryOf(options);
+    keepShape();
   }
 
   /**
@@ -405,11 +116,11 @@ export class InProcessEventDispatcher {
     handler: EventHandler<TEvent>,
     options?: RegisterOptions,
   ): Unsubscribe {
-    return this.#add(
-      keyOf(type),
+    return registry.add(
+      this.#registry,
+      type,
       handler as unknown as Handler,
       options,
-      typeof type == "object" && type && isCheckable(type) ? type : undefined,
     );
   }
 
@@ -438,7 +149,7 @@ export class InProcessEventDispatcher {
    * ```
    */
   registerAny(handler: EventHandler, options?: RegisterOptions): Unsubscribe {
-    return this.#add(null, handler, options, undefined);
+    return registry.add(this.#registry, null, handler, options);
   }
 
   /**
@@ -466,7 +177,11 @@ export class InProcessEventDispatcher {
     type: string | { readonly type: string },
     handler: EventHandler<TEvent>,
   ): boolean {
-    return this.#remove(keyOf(type), handler as unknown as Handler);
+    return registry.remove(
+      this.#registry,
+      type,
+      handler as unknown as Handler,
+    );
   }
 
   /**
@@ -506,18 +221,7 @@ export class InProcessEventDispatcher {
    * ```
    */
   observe(observer: EventObserver): Unsubscribe {
-    checkArgument(
-      typeof observer == "function",
-      "observer",
-      "a function",
-      observer,
-    );
-    if (!this.#observers.includes(observer)) {
-      this.#observers = [...this.#observers, observer];
-    }
-    return unsubscriber(() => {
-      this.#observers = this.#observers.filter((other) => other != observer);
-    });
+    return registry.observe(this.#registry, observer);
   }
 
   /**
@@ -549,20 +253,7 @@ export class InProcessEventDispatcher {
    * ```
    */
   use(middleware: Middleware): Unsubscribe {
-    checkArgument(
-      typeof middleware == "function",
-      "middleware",
-      "a function",
-      middleware,
-    );
-    if (!this.#middleware.includes(middleware)) {
-      this.#middleware = [...this.#middleware, middleware];
-    }
-    return unsubscriber(() => {
-      this.#middleware = this.#middleware.filter((other) =>
-        other != middleware
-      );
-    });
+    return registry.use(this.#registry, middleware);
   }
 
   /**
@@ -580,8 +271,7 @@ export class InProcessEventDispatcher {
    * ```
    */
   clear(): void {
-    this.#handlers.clear();
-    this.#any = NO_HANDLERS;
+    registry.clear(this.#registry);
   }
 
   /**
@@ -605,14 +295,7 @@ export class InProcessEventDispatcher {
    * ```
    */
   handlerCount(type?: string | { readonly type: string }): number {
-    const handlers = this.#handlers;
-    if (type !== undefined) {
-      return (handlers.get(keyOf(type)) ?? NO_HANDLERS).handlers.length +
-        this.#any.handlers.length;
-    }
-    let count = 0;
-    for (const entry of handlers.values()) count += entry.handlers.length;
-    return count;
+    return registry.count(this.#registry, type);
   }
 
   /**
@@ -654,15 +337,13 @@ export class InProcessEventDispatcher {
    * ```
    */
   dispatch(event: DomainEvent, options?: DispatchOptions): Promise<void> {
-    if (options === undefined) return this.#dispatchAt(event, 0, undefined);
     let signal;
     try {
       signal = signalOf(options, "dispatch");
-      if (signal?.aborted) throw signal.reason;
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#dispatchAt(event, 0, signal);
+    return dispatchAt(this.#registry, event, 0, signal);
   }
 
   /**
@@ -720,212 +401,10 @@ export class InProcessEventDispatcher {
     events: Iterable<DomainEvent>,
     options?: DispatchOptions,
   ): Promise<void> {
-    const signal = signalOf(options, "dispatchAll");
-    const list = [...events];
-    for (const event of list) {
-      assertDomainEvent(event);
-      const definition = this.#handlers.get(event.eventType)?.definition;
-      if (definition) refuse(definition, event);
-    }
-    const collect = this.#options.errorMode == "collect";
-    const failures: HandlerError[] = [];
-    let firstFailed: DomainEvent | undefined;
-    for (const [index, event] of list.entries()) {
-      try {
-        if (signal?.aborted) throw signal.reason;
-        await this.#dispatchAt(event, 0, signal);
-      } catch (error) {
-        if (collect && error instanceof DispatchError) {
-          firstFailed ??= event;
-          failures.push(...error.errors);
-          continue;
-        }
-        for (const failure of failures) {
-          try {
-            this.#options.onHandlerError?.(failure);
-          } catch {
-            // It rejects with what stopped it, as onHandlerError's JSDoc says.
-          }
-        }
-        if (
-          error instanceof DomainEventError || error instanceof DispatchError
-        ) {
-          const rest = Object.freeze(list.slice(index + 1));
-          Object.defineProperty(error, "notDispatched", {
-            value: rest,
-            configurable: true,
-          });
-          if (rest.length) {
-            error.message +=
-              ` (dispatchAll stopped: ${rest.length} later event(s) not dispatched)`;
-          }
-        }
-        throw error;
-      }
-    }
-    if (firstFailed) throw new DispatchError(firstFailed, failures);
-  }
-
-  #add(
-    type: string | null,
-    handler: Handler,
-    options: RegisterOptions | undefined,
-    definition: CheckedDefinition | undefined,
-  ): Unsubscribe {
-    checkArgument(
-      isHandler(handler),
-      "handler",
-      "a function or an object with a handle method",
-      handler,
+    await registry.dispatchAll(
+      this.#registry,
+      events,
+      signalOf(options, "dispatchAll"),
     );
-    if (options !== undefined) {
-      checkOptions(
-        options,
-        ["timeoutMs"],
-        type === null ? "registerAny" : "register",
-      );
-    }
-    const timeoutMs = options?.timeoutMs;
-    checkTimeout("timeoutMs", timeoutMs);
-    const entry = this.#handlers.get(type) ?? NO_HANDLERS;
-    const known = entry.definition;
-    if (definition && known && known != definition) {
-      throw new TypeError(
-        `register: expected the definition already registered for "${type}", got another definition of that type`,
-      );
-    }
-    if (!entry.handlers.includes(handler)) {
-      let timeouts = entry.timeouts;
-      if (timeoutMs !== undefined) {
-        timeouts = new Map(timeouts).set(handler, timeoutMs);
-      }
-      this.#set(type, {
-        handlers: [...entry.handlers, handler],
-        definition: known ?? definition,
-        timeouts,
-      });
-    } else if (definition && !known) {
-      this.#set(type, { ...entry, definition });
-    }
-    return unsubscriber(() => this.#remove(type, handler));
-  }
-
-  #remove(type: string | null, handler: Handler): boolean {
-    const entry = this.#handlers.get(type) ?? NO_HANDLERS;
-    const handlers = entry.handlers.filter((other) => other != handler);
-    if (handlers.length == entry.handlers.length) return false;
-    let timeouts = entry.timeouts;
-    if (timeouts?.has(handler)) {
-      const copy = new Map(timeouts);
-      copy.delete(handler);
-      timeouts = copy;
-    }
-    this.#set(type, { handlers, definition: entry.definition, timeouts });
-    return true;
-  }
-
-  /** Replaces a type's entry; an empty one is deleted, its definition with it. */
-  #set(type: string | null, entry: Entry): void {
-    const handlers = this.#handlers;
-    if (entry.handlers.length) handlers.set(type, entry);
-    else handlers.delete(type);
-    this.#any = handlers.get(null) ?? NO_HANDLERS;
-  }
-
-  /** `#dispatchAt` as a function, for the contexts' nested dispatches. */
-  #run: Run = (event, depth, signal) => this.#dispatchAt(event, depth, signal);
-
-  #dispatchAt(
-    event: DomainEvent,
-    depth: number,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    // Kept small enough for V8 to inline into its callers: what is rarer
-    // (observers, no handler, a handler that does not simply return) is in
-    // the methods below.
-    try {
-      const sealed = checkedSeal(event);
-      if (depth > this.#maxDepth) this.#tooDeep(event);
-      const own = this.#handlers.get(event.eventType) ?? NO_HANDLERS;
-      // Events its `create` made pass without a call (the hot path).
-      const definition = own.definition;
-      if (definition && sealed !== definition) refuse(definition, event);
-      const any = this.#any;
-      const handlers = handlersOf(own, any);
-      if (!handlers.length || this.#observers.length) {
-        return this.#observed(event, depth, signal, own, any, handlers);
-      }
-      const context = new Context(this.#run, event, depth, signal);
-      // Handlers are called here until one returns a thenable, throws or
-      // aborts the signal; a Dispatch takes over from that one.
-      const middleware = this.#middleware;
-      let index = -1;
-      let outcome: unknown;
-      let threw = false;
-      let thenable = false;
-      try {
-        while (++index < handlers.length) {
-          outcome = callHandler(
-            handlers[index] as Handler,
-            event,
-            context,
-            middleware,
-          );
-          if (isThenable(outcome)) {
-            thenable = true;
-            break;
-          }
-          if (signal?.aborted) break;
-        }
-      } catch (cause) {
-        outcome = cause;
-        threw = true;
-      }
-      if (index == handlers.length) return DONE;
-      // With the middleware as the dispatch began.
-      return this.#settled(
-        new Dispatch(event, context, this.#options, own, any, handlers)
-          .resume(index, outcome, threw, thenable, middleware),
-        signal,
-      );
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  #tooDeep(event: DomainEvent): never {
-    throw new MaxDepthExceededError(event.eventType, this.#maxDepth);
-  }
-
-  /** A dispatch with observers, or without handlers (then `onUnhandled` is called). */
-  #observed(
-    event: DomainEvent,
-    depth: number,
-    signal: AbortSignal | undefined,
-    own: Entry,
-    any: Entry,
-    handlers: readonly Handler[],
-  ): Promise<void> {
-    const result = this.#observers.length
-      ? new Dispatch(
-        event,
-        new Context(this.#run, event, depth, signal),
-        this.#options,
-        own,
-        any,
-        handlers,
-      ).start(this.#middleware, this.#observers)
-      : undefined;
-    if (!handlers.length) this.#options.onUnhandled?.(event);
-    return this.#settled(result, signal);
-  }
-
-  /** The dispatch's promise, given what its Dispatch returned. */
-  #settled(
-    result: Promise<unknown> | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    if (!result) return DONE;
-    return (signal ? abortable(result, signal) : result) as Promise<void>;
   }
 }

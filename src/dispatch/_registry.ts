@@ -1,0 +1,239 @@
+import {
+  checkArgument,
+  checkOptions,
+  isHandler,
+} from "../_shared/_arguments.ts";
+import { isCheckable } from "../_shared/_definition_check.ts";
+import { makeDisposable } from "../_shared/_disposable.ts";
+import {
+  DispatchError,
+  DomainEventError,
+  type HandlerError,
+} from "../event/errors.ts";
+import { assertDomainEvent } from "../event/guards.ts";
+import type { DomainEvent } from "../event/types.ts";
+import { dispatchAt, refuse } from "./_dispatch.ts";
+import { checkTimeout } from "./_options.ts";
+import { type Entry, NO_HANDLERS, type Registry, routeOf } from "./_route.ts";
+import type { EventHandler, Middleware, Unsubscribe } from "./handler.ts";
+import type { EventObserver, RegisterOptions } from "./options.ts";
+
+// The operations of InProcessEventDispatcher on its Registry, each as its
+// public method (JSDoc there) says.
+
+type Handler = EventHandler;
+type TypeOrDefinition = string | { readonly type: string };
+
+function keyOf(type: TypeOrDefinition | null): string | null {
+  return type === null || typeof type == "string" ? type : type.type;
+}
+
+/** A function that calls `remove` once, also `Disposable` where the runtime has `Symbol.dispose`. */
+function unsubscriber(remove: () => void): Unsubscribe {
+  let done = false;
+  const off = (() => {
+    if (!done) {
+      done = true;
+      remove();
+    }
+  }) as Unsubscribe;
+  return makeDisposable(off, off);
+}
+
+/** Registers `handler` under a type or definition (`null`: any type). */
+export function add(
+  registry: Registry,
+  typeOrDefinition: TypeOrDefinition | null,
+  handler: Handler,
+  options: RegisterOptions | undefined,
+): Unsubscribe {
+  checkArgument(
+    isHandler(handler),
+    "handler",
+    "a function or an object with a handle method",
+    handler,
+  );
+  const type = keyOf(typeOrDefinition);
+  if (options !== undefined) {
+    checkOptions(
+      options,
+      ["timeoutMs"],
+      type === null ? "registerAny" : "register",
+    );
+  }
+  const timeoutMs = options?.timeoutMs;
+  checkTimeout("timeoutMs", timeoutMs);
+  const definition = typeof typeOrDefinition == "object" &&
+      typeOrDefinition && isCheckable(typeOrDefinition)
+    ? typeOrDefinition
+    : undefined;
+  const entry = registry.handlers.get(type) ?? NO_HANDLERS;
+  const known = entry.definition;
+  if (definition && known && known != definition) {
+    throw new TypeError(
+      `register: expected the definition already registered for "${type}", got another definition of that type`,
+    );
+  }
+  if (!entry.handlers.includes(handler)) {
+    let timeouts = entry.timeouts;
+    if (timeoutMs !== undefined) {
+      timeouts = new Map(timeouts).set(handler, timeoutMs);
+    }
+    set(registry, type, {
+      handlers: [...entry.handlers, handler],
+      definition: known ?? definition,
+      timeouts,
+    });
+  } else if (definition && !known) {
+    set(registry, type, { ...entry, definition });
+  }
+  return unsubscriber(() => remove(registry, type, handler));
+}
+
+/** Unregisters `handler` from a type (`null`: any); whether it was registered. */
+export function remove(
+  registry: Registry,
+  typeOrDefinition: TypeOrDefinition | null,
+  handler: Handler,
+): boolean {
+  const type = keyOf(typeOrDefinition);
+  const entry = registry.handlers.get(type) ?? NO_HANDLERS;
+  const handlers = entry.handlers.filter((other) => other != handler);
+  if (handlers.length == entry.handlers.length) return false;
+  let timeouts = entry.timeouts;
+  if (timeouts?.has(handler)) {
+    const copy = new Map(timeouts);
+    copy.delete(handler);
+    timeouts = copy;
+  }
+  set(registry, type, { handlers, definition: entry.definition, timeouts });
+  return true;
+}
+
+/** Replaces a type's entry (an empty one is deleted, its definition with it), and its route. */
+function set(registry: Registry, type: string | null, entry: Entry): void {
+  const { handlers, routes } = registry;
+  if (entry.handlers.length) handlers.set(type, entry);
+  else handlers.delete(type);
+  if (type === null) reroute(registry);
+  else if (entry.handlers.length) routes.set(type, routeOf(registry, entry));
+  else routes.delete(type);
+}
+
+/** Makes every route again, after a change all of them see. */
+function reroute(registry: Registry): void {
+  const { handlers, routes } = registry;
+  registry.anyRoute = routeOf(registry, NO_HANDLERS);
+  routes.clear();
+  for (const [type, own] of handlers) {
+    if (type !== null) routes.set(type, routeOf(registry, own));
+  }
+}
+
+export function clear(registry: Registry): void {
+  registry.handlers.clear();
+  reroute(registry);
+}
+
+export function count(
+  registry: Registry,
+  type: TypeOrDefinition | undefined,
+): number {
+  if (type !== undefined) {
+    return (registry.routes.get(keyOf(type) as string) ?? registry.anyRoute)
+      .handlers.length;
+  }
+  let count = 0;
+  for (const entry of registry.handlers.values()) {
+    count += entry.handlers.length;
+  }
+  return count;
+}
+
+export function observe(
+  registry: Registry,
+  observer: EventObserver,
+): Unsubscribe {
+  checkArgument(
+    typeof observer == "function",
+    "observer",
+    "a function",
+    observer,
+  );
+  if (!registry.observers.includes(observer)) {
+    registry.observers = [...registry.observers, observer];
+  }
+  return unsubscriber(() => {
+    registry.observers = registry.observers.filter((other) =>
+      other != observer
+    );
+  });
+}
+
+export function use(registry: Registry, middleware: Middleware): Unsubscribe {
+  checkArgument(
+    typeof middleware == "function",
+    "middleware",
+    "a function",
+    middleware,
+  );
+  if (!registry.middleware.includes(middleware)) {
+    registry.middleware = [...registry.middleware, middleware];
+    reroute(registry);
+  }
+  return unsubscriber(() => {
+    registry.middleware = registry.middleware.filter((other) =>
+      other != middleware
+    );
+    reroute(registry);
+  });
+}
+
+export async function dispatchAll(
+  registry: Registry,
+  events: Iterable<DomainEvent>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const list = [...events];
+  for (const event of list) {
+    assertDomainEvent(event);
+    const definition = registry.handlers.get(event.eventType)?.definition;
+    if (definition) refuse(definition, event);
+  }
+  const collect = registry.rule == "collect";
+  const failures: HandlerError[] = [];
+  let firstFailed: DomainEvent | undefined;
+  for (const [index, event] of list.entries()) {
+    try {
+      await dispatchAt(registry, event, 0, signal);
+    } catch (error) {
+      if (collect && error instanceof DispatchError) {
+        firstFailed ??= event;
+        failures.push(...error.errors);
+        continue;
+      }
+      for (const failure of failures) {
+        try {
+          registry.options.onHandlerError?.(failure);
+        } catch {
+          // It rejects with what stopped it, as onHandlerError's JSDoc says.
+        }
+      }
+      if (
+        error instanceof DomainEventError || error instanceof DispatchError
+      ) {
+        const rest = Object.freeze(list.slice(index + 1));
+        Object.defineProperty(error, "notDispatched", {
+          value: rest,
+          configurable: true,
+        });
+        if (rest.length) {
+          error.message +=
+            ` (dispatchAll stopped: ${rest.length} later event(s) not dispatched)`;
+        }
+      }
+      throw error;
+    }
+  }
+  if (firstFailed) throw new DispatchError(firstFailed, failures);
+}
