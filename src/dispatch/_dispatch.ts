@@ -66,7 +66,7 @@ let never: AbortSignal | undefined;
  * its fields and the context's getters, so it stays as cheap to make as a
  * context). It reads top to bottom: `observe` (when the dispatcher has
  * observers), `run`, the one loop that calls the handlers, each after the
- * one before has returned (and, sequential, settled), then `#settle`, the
+ * one before has returned (and, sequential, settled), then `settle`, the
  * one step that resolves or rejects the dispatch by its rule. Its state is
  * `#state`, made once it is not only synchronous successes: a dispatch whose
  * handlers all return synchronously makes no promise.
@@ -96,31 +96,31 @@ export class Dispatch implements HandlerContext {
     return this.#signal ?? (never ??= new AbortController().signal);
   }
 
-  /** `#publish`, as a function that needs no `this` (`{ publish }` works). */
+  /** `publishFrom`, as a function that needs no `this` (`{ publish }` works). */
   get publish(): Publish {
     return ((target: PublishTarget, payload?: unknown, options?: unknown) =>
-      Dispatch.#publish(this, target, payload, options)) as Publish;
+      Dispatch.publishFrom(this, target, payload, options)) as Publish;
   }
 
-  /** `#dispatch`, as a function that needs no `this`. */
+  /** `dispatchFrom`, as a function that needs no `this`. */
   get dispatch(): (event: DomainEvent) => Promise<void> {
-    return (event) => Dispatch.#dispatch(this, event);
+    return (event) => Dispatch.dispatchFrom(this, event);
   }
 
   /** Creates an event caused by `d`'s and dispatches it at `depth + 1`. */
-  static async #publish(
+  static async publishFrom(
     d: Dispatch,
     target: PublishTarget,
     payload: unknown,
     options: unknown,
   ): Promise<DomainEvent> {
     const event = createCausedEvent(d.#event, target, payload, options);
-    await Dispatch.#dispatch(d, event);
+    await Dispatch.dispatchFrom(d, event);
     return event;
   }
 
   /** Dispatches `event` at `d`'s depth + 1, with its signal. */
-  static #dispatch(d: Dispatch, event: DomainEvent): Promise<void> {
+  static dispatchFrom(d: Dispatch, event: DomainEvent): Promise<void> {
     return dispatchAt(d.#route.registry, event, d.depth + 1, d.#signal);
   }
 
@@ -131,15 +131,15 @@ export class Dispatch implements HandlerContext {
       try {
         observer(d.#event, info);
       } catch (cause) {
-        Dispatch.#failed(d, index - observers.length, observer, cause);
+        Dispatch.failed(d, index - observers.length, observer, cause);
       }
     }
   }
 
   /**
    * Calls the handlers from the first not called yet, checking the signal
-   * after each, until one must be waited for (`#wait`) or all were called;
-   * then ends the dispatch (`#end`). Called again once a sequential
+   * after each, until one must be waited for (`wait`) or all were called;
+   * then ends the dispatch (`end`). Called again once a sequential
    * handler's promise settled. A handler's throw is its failure.
    *
    * @returns `undefined` when it ended synchronously without a failure, else
@@ -153,7 +153,7 @@ export class Dispatch implements HandlerContext {
     // A failure that stops the rest (sequential fail-fast) is checked where
     // one can have happened: before the first call (an observer's, or the
     // handler waited for) and after a throw.
-    let stopped = d.#state !== undefined && Dispatch.#stopped(d);
+    let stopped = Dispatch.stopped(d);
     for (let index = d.#state?.next ?? 0; !stopped; index++) {
       // After each handler, not before the first: an observer's abort is
       // seen by the handlers, as the dispatch's own.
@@ -167,16 +167,14 @@ export class Dispatch implements HandlerContext {
           middleware,
         );
         if (isThenable(outcome)) {
-          Dispatch.#stateOf(d).next = index + 1;
-          const waiting = Dispatch.#wait(d, index, outcome);
+          const waiting = Dispatch.wait(d, index, outcome);
           if (waiting) return waiting;
         }
       } catch (cause) {
-        Dispatch.#failedAt(d, index, cause);
-        stopped = Dispatch.#stopped(d);
+        stopped = Dispatch.failedAt(d, index, cause);
       }
     }
-    return d.#state ? Dispatch.#end(d) : undefined;
+    return d.#state ? Dispatch.end(d) : undefined;
   }
 
   /**
@@ -185,11 +183,11 @@ export class Dispatch implements HandlerContext {
    */
   static withState(event: DomainEvent, route: Route): Dispatch {
     const d = new Dispatch(event, 0, undefined, route);
-    Dispatch.#stateOf(d);
+    Dispatch.stateOf(d);
     return d;
   }
 
-  static #stateOf(d: Dispatch): State {
+  static stateOf(d: Dispatch): State {
     // Every field set, so that every state has one shape.
     return d.#state ??= {
       next: 0,
@@ -200,37 +198,38 @@ export class Dispatch implements HandlerContext {
   }
 
   /** Whether a failure stops the handlers after it (sequential fail-fast). */
-  static #stopped(d: Dispatch): boolean {
+  static stopped(d: Dispatch): boolean {
     return d.#state?.failures !== undefined &&
       d.#route.registry.rule == "stop";
   }
 
   /**
    * Handler `index` returned a thenable: sequential, the promise of the rest
-   * of the dispatch (`run` again once it settled); parallel, `undefined` (it
-   * is waited for at the end).
+   * of the dispatch (`run` again, from the next handler, once it settled);
+   * parallel, `undefined` (it is waited for at the end).
    */
-  static #wait(
+  static wait(
     d: Dispatch,
     index: number,
     thenable: unknown,
   ): Promise<unknown> | undefined {
-    const promise = Dispatch.#timed(d, index, Promise.resolve(thenable));
+    Dispatch.stateOf(d).next = index + 1;
+    const promise = Dispatch.timed(d, index, Promise.resolve(thenable));
     if (d.#route.registry.parallel) {
-      (Dispatch.#stateOf(d).pending ??= []).push(
-        promise.catch((cause) => Dispatch.#failedAt(d, index, cause)),
+      (Dispatch.stateOf(d).pending ??= []).push(
+        promise.catch((cause) => Dispatch.failedAt(d, index, cause)),
       );
       return undefined;
     }
     // One reaction for both outcomes: a tick less per async handler.
     return promise.then(() => Dispatch.run(d), (cause) => {
-      Dispatch.#failedAt(d, index, cause);
+      Dispatch.failedAt(d, index, cause);
       return Dispatch.run(d);
     });
   }
 
   /** Handler `index`'s promise, bounded by its timeout. */
-  static #timed(
+  static timed(
     d: Dispatch,
     index: number,
     promise: Promise<unknown>,
@@ -245,19 +244,21 @@ export class Dispatch implements HandlerContext {
   }
 
   /** Ends the dispatch once the handlers were called: at once, or once the parallel ones settled. */
-  static #end(d: Dispatch): Promise<unknown> | undefined {
+  static end(d: Dispatch): Promise<unknown> | undefined {
     const pending = d.#state?.pending;
     return pending
-      ? Promise.all(pending).then(() => Dispatch.#settle(d))
-      : Dispatch.#settle(d);
+      ? Promise.all(pending).then(() => Dispatch.settle(d))
+      : Dispatch.settle(d);
   }
 
-  static #failedAt(d: Dispatch, index: number, cause: unknown): void {
-    Dispatch.#failed(d, index, d.#route.handlers[index] as Handler, cause);
+  /** Records the failure of handler `index`; whether it stops the handlers after it. */
+  static failedAt(d: Dispatch, index: number, cause: unknown): boolean {
+    Dispatch.failed(d, index, d.#route.handlers[index] as Handler, cause);
+    return Dispatch.stopped(d);
   }
 
   /** Records a failure by the rule: reported now (isolate), kept (until the first, under "stop"). */
-  static #failed(
+  static failed(
     d: Dispatch,
     position: number,
     handler: object,
@@ -265,9 +266,9 @@ export class Dispatch implements HandlerContext {
   ): void {
     const error = new HandlerError(d.#event, nameOf(handler), cause);
     const rule = d.#route.registry.rule;
-    if (rule == "isolate") Dispatch.#report(d, error);
-    else if (!Dispatch.#stopped(d)) {
-      (Dispatch.#stateOf(d).failures ??= []).push({ position, error });
+    if (rule == "isolate") Dispatch.report(d, error);
+    else if (!Dispatch.stopped(d)) {
+      (Dispatch.stateOf(d).failures ??= []).push({ position, error });
     }
   }
 
@@ -276,7 +277,7 @@ export class Dispatch implements HandlerContext {
    * every handler that runs has settled: one case per row of the table of
    * docs/dispatching.md.
    */
-  static #settle(d: Dispatch): undefined {
+  static settle(d: Dispatch): undefined {
     const failures = d.#state?.failures
       ?.sort((a, b) => a.position - b.position)
       .map((failure) => failure.error);
@@ -289,9 +290,9 @@ export class Dispatch implements HandlerContext {
           throw new DispatchError(d.#event, failures);
         default: // "first": the others are reported; the first is the
           // rejection, unless onHandlerError threw (then it is reported too).
-          for (const error of failures.slice(1)) Dispatch.#report(d, error);
+          for (const error of failures.slice(1)) Dispatch.report(d, error);
           if (!d.#state?.reported) throw first;
-          Dispatch.#report(d, first);
+          Dispatch.report(d, first);
       }
     }
     // "isolate" (and "first"): what onHandlerError threw first.
@@ -299,11 +300,11 @@ export class Dispatch implements HandlerContext {
     if (reported) throw reported.error;
   }
 
-  static #report(d: Dispatch, error: HandlerError): void {
+  static report(d: Dispatch, error: HandlerError): void {
     try {
       d.#route.registry.options.onHandlerError?.(error);
     } catch (thrown) {
-      Dispatch.#stateOf(d).reported ??= { error: thrown };
+      Dispatch.stateOf(d).reported ??= { error: thrown };
     }
   }
 }

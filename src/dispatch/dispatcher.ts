@@ -337,6 +337,11 @@ export class InProcessEventDispatcher {
    * ```
    */
   dispatch(event: DomainEvent, options?: DispatchOptions): Promise<void> {
+    // Without options, nothing to read: a smaller method, which V8 can
+    // inline with the dispatch loop.
+    if (options === undefined) {
+      return dispatchAt(this.#registry, event, 0, undefined);
+    }
     let signal;
     try {
       signal = signalOf(options, "dispatch");
