@@ -130,6 +130,70 @@ describe("natsRelay", () => {
     );
   });
 
+  it("fails at once while its connection is disconnected, and publishes again once it reconnected", async () => {
+    const { js, published } = recordingPublisher(() =>
+      Promise.resolve({ duplicate: false })
+    );
+    const events: { type: string }[] = [];
+    let wake = () => {};
+    const connection = {
+      status: () => ({
+        async *[Symbol.asyncIterator]() {
+          for (;;) {
+            while (events.length) yield events.shift()!;
+            await new Promise<void>((resolve) => wake = resolve);
+          }
+        },
+      }),
+    };
+    const tell = async (type: string) => {
+      events.push({ type });
+      wake();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    };
+    const relay = natsRelay(js, { source: "/x", connection });
+    const event = createEvent("invite.created");
+    await relay(event);
+    await tell("disconnect");
+    await tell("reconnecting");
+    await tell("disconnect");
+    await assert.rejects(relay(event), {
+      message: new RegExp(
+        `^natsRelay: the broker is unreachable, the NATS connection is disconnected since \\d{4}-.+Z \\(the client is reconnecting\\); event ${event.eventId} was not published on events\\.invite\\.created$`,
+      ),
+    });
+    await tell("reconnect");
+    await relay(event);
+    await tell("close");
+    await assert.rejects(relay(event), {
+      message: /the NATS connection is closed; event/,
+    });
+    assert.equal(published.length, 2);
+  });
+
+  it("falls back on the timeout when the status stream fails or ends", async () => {
+    const { js, published } = recordingPublisher(() =>
+      Promise.resolve({ duplicate: false })
+    );
+    const connection = {
+      status: () => ({
+        // deno-lint-ignore require-yield
+        async *[Symbol.asyncIterator]() {
+          throw new Error("status stream broke");
+        },
+      }),
+    };
+    const relay = natsRelay(js, { source: "/x", connection });
+    const ended = natsRelay(js, {
+      source: "/x",
+      connection: { status: () => ({ async *[Symbol.asyncIterator]() {} }) },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await relay(createEvent("x"));
+    await ended(createEvent("x"));
+    assert.equal(published.length, 2);
+  });
+
   it("refuses a client without publish and options that are not valid", () => {
     const { js } = recordingPublisher(() =>
       Promise.resolve({ duplicate: false })
@@ -150,6 +214,12 @@ describe("natsRelay", () => {
         /^timeoutMs: expected an integer from 100 to 60000, got 99/,
       ],
       [js, { source: "/x", timeoutMs: 1.5 }, /^timeoutMs: /],
+      [
+        js,
+        { source: "/x", connection: {} },
+        /^connection: expected a NATS connection/,
+      ],
+      [js, { source: "/x", connection: null }, /^connection: /],
     ];
     for (const [client, options, message] of refusals) {
       assert.throws(

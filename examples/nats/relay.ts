@@ -22,7 +22,7 @@ const outbox = new PostgresOutbox(db, {
 });
 outbox.registerAny(
   "nats-relay",
-  natsRelay(jetstream(nats), { source: "/invites" }),
+  natsRelay(jetstream(nats), { source: "/invites", connection: nats }),
 );
 await outbox.migrate();
 const stop = new AbortController();

@@ -217,3 +217,21 @@ export interface JetStreamManagerLike {
     add(stream: string, config: JetStreamConsumerConfig): Promise<unknown>;
   };
 }
+
+/**
+ * What the relay watches on a NATS connection (`nc` of `connect()`): its
+ * status events, `disconnect`, `reconnect` and `close` among them.
+ *
+ * @example The shape
+ * ```ts
+ * import type { NatsConnectionStatus } from "@seedwork/domain-events/nats";
+ *
+ * const neverDisconnects: NatsConnectionStatus = {
+ *   status: () => ({ async *[Symbol.asyncIterator]() {} }),
+ * };
+ * ```
+ */
+export interface NatsConnectionStatus {
+  /** The connection's status events, as they happen. */
+  status(): AsyncIterable<{ readonly type: string }>;
+}

@@ -3,7 +3,10 @@ import { describeError } from "../_shared/_messages.ts";
 import { toCloudEvent } from "../cloudevents/cloud_event.ts";
 import type { DomainEvent } from "../event/types.ts";
 import { checkInteger, checkName, checkSubjectPrefix } from "./_checks.ts";
-import type { JetStreamPublisher } from "./jetstream_types.ts";
+import type {
+  JetStreamPublisher,
+  NatsConnectionStatus,
+} from "./jetstream_types.ts";
 import { DEFAULT_STREAM } from "./setup.ts";
 import { DEFAULT_SUBJECT_PREFIX, subjectOf } from "./subject.ts";
 
@@ -45,6 +48,13 @@ export interface NatsRelayOptions {
    * @default {5000}
    */
   timeoutMs?: number;
+  /**
+   * The connection `js` runs on (`nc`): while it is disconnected (every
+   * server away, the client reconnecting), the listener fails at once,
+   * without waiting `timeoutMs`, with an Error saying since when. Without
+   * it, a run during an outage fails after `timeoutMs`.
+   */
+  connection?: NatsConnectionStatus;
 }
 
 /**
@@ -57,9 +67,10 @@ export interface NatsRelayOptions {
  * then. A relay that publishes and dies before that mark publishes again
  * after the outbox's lease: the stream keeps one copy.
  *
- * When the broker is unreachable (every server down, the stream without a
- * leader) the listener fails within `timeoutMs` with an Error that says so,
- * its cause attached: the outbox records the attempt and retries, and its
+ * When the broker is unreachable the listener fails fast with an Error
+ * that says so: at once while `connection` is disconnected (every server
+ * down), within `timeoutMs` otherwise (the stream without a leader, a lost
+ * acknowledgement), its cause attached: the outbox records the attempt and retries, and its
  * circuit breaker (`circuitBreaker: { threshold, pauseMs }`) pauses the
  * listener after `threshold` consecutive failures instead of spending the
  * publications' attempts on the outage.
@@ -105,7 +116,7 @@ export function natsRelay(
   );
   checkOptions(
     options,
-    ["source", "stream", "subjectPrefix", "timeoutMs"],
+    ["source", "stream", "subjectPrefix", "timeoutMs", "connection"],
     "natsRelay",
   );
   const {
@@ -113,6 +124,7 @@ export function natsRelay(
     stream = DEFAULT_STREAM,
     subjectPrefix = DEFAULT_SUBJECT_PREFIX,
     timeoutMs = 5_000,
+    connection,
   } = options;
   checkArgument(
     typeof source == "string" && /^\S+$/.test(source),
@@ -123,9 +135,22 @@ export function natsRelay(
   checkName(stream, "stream");
   checkSubjectPrefix(subjectPrefix);
   checkInteger(timeoutMs, "timeoutMs", 100, 60_000);
+  checkArgument(
+    connection === undefined || typeof connection?.status == "function",
+    "connection",
+    "a NATS connection (nc)",
+    connection,
+  );
+  const link = { down: "" };
+  if (connection) watch(connection, link);
   return async function relayToNats(event: DomainEvent): Promise<void> {
     const subject = subjectOf(event.eventType, subjectPrefix);
     const payload = JSON.stringify(toCloudEvent(event, { source }));
+    if (link.down) {
+      throw new Error(
+        `natsRelay: the broker is unreachable, the NATS connection is ${link.down}; event ${event.eventId} was not published on ${subject}`,
+      );
+    }
     try {
       await js.publish(subject, payload, {
         msgID: event.eventId,
@@ -141,4 +166,24 @@ export function natsRelay(
       );
     }
   };
+}
+
+// Follows the connection's status: `down` says how it is down, "" while it
+// is connected. A status stream that fails leaves the timeout to tell.
+async function watch(
+  connection: NatsConnectionStatus,
+  link: { down: string },
+): Promise<void> {
+  try {
+    for await (const { type } of connection.status()) {
+      if (type == "disconnect" && !link.down) {
+        link.down = `disconnected since ${
+          new Date().toISOString()
+        } (the client is reconnecting)`;
+      } else if (type == "reconnect") link.down = "";
+      else if (type == "close") link.down = "closed";
+    }
+  } catch {
+    link.down = "";
+  }
 }

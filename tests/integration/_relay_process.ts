@@ -38,6 +38,7 @@ const relay = natsRelay(jetstream(nats), {
   source: "/integration",
   stream: STREAM_NAME,
   timeoutMs: 1_000,
+  connection: nats,
 });
 let published = 0;
 outbox.registerAny(RELAY_LISTENER, async (event: DomainEvent) => {

@@ -365,6 +365,13 @@ try {
     db,
     "SELECT count(*) FROM deliveries d JOIN produced p USING (event_id)",
   );
+  const attempts = await count(
+    db,
+    "SELECT coalesce(max(attempts), 0) AS count FROM outbox_publications",
+  );
+  log(
+    `the most attempts one publication took: ${attempts} (failed runs during the outages)`,
+  );
   const inStream = await streamMessages();
   check(produced === EVENTS, `the producer stored ${produced} events`);
   check(
