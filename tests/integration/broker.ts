@@ -291,7 +291,7 @@ try {
   await sleep(5_000);
   check(
     children.has(relays[1]!) && children.has(consumers[1]!),
-    "the relay and the consumer to stop run, 5 s into the outage",
+    "the relay and the consumer about to get SIGTERM still run, 5 s into the outage",
   );
   const [relayStatus, consumerStatus] = await Promise.all([
     terminate(relays[1]!),
@@ -305,6 +305,10 @@ try {
   relays[1] = spawn("./_relay_process.ts", env);
   consumers[1] = spawn("./_consumer_process.ts", env);
   await sleep(Math.max(0, OUTAGE_MS - (performance.now() - downAt)));
+  const lastEffectBefore = await count(
+    db,
+    "SELECT coalesce(max(id), 0) AS count FROM effects",
+  );
   await cluster.startAll();
   const brokerDownS = Math.floor((performance.now() - downAt) / 1000);
   log(`cluster restarted after ${brokerDownS} s at ${await effects()} effects`);
@@ -341,6 +345,16 @@ try {
     console.log(String(error));
   }
   const seconds = (performance.now() - started) / 1000;
+  const survivor = consumers[0]!.pid;
+  const resumed = await count(
+    db,
+    "SELECT count(*) FROM effects WHERE pid = $1 AND id > $2",
+    [survivor, lastEffectBefore],
+  );
+  check(
+    resumed > 0,
+    `the consumer that ran through the outage (pid ${survivor}) resumed by itself: ${resumed} effects after it`,
+  );
   const statuses = await Promise.all([...relays, ...consumers].map(terminate));
   check(
     statuses.every((status) => status.code === 0),
