@@ -153,6 +153,26 @@ async function setup(
   return { run, stop, fake, errors, effects };
 }
 
+/** Waits, a few milliseconds at a time, until `condition` holds. */
+async function eventually(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** Records the 1-second timers (the pause after a failed pull) set, and those that fired. */
+function watchTimers() {
+  const original = globalThis.setTimeout;
+  const set: number[] = [];
+  const fired: number[] = [];
+  globalThis.setTimeout = ((callback: () => void, ms = 0) => {
+    if (ms === 1_000) set.push(ms);
+    return original(() => {
+      if (ms === 1_000) fired.push(ms);
+      callback();
+    }, ms);
+  }) as typeof setTimeout;
+  return { set, fired, restore: () => globalThis.setTimeout = original };
+}
+
 describe("consumeEvents", () => {
   after(() => db.close());
 
@@ -290,7 +310,7 @@ describe("consumeEvents", () => {
     // A pull that waits (as during an outage) ends at once.
     const hanging = await setup(["hang"], { batch: 5, expiresMs: 30_000 });
     const running = hanging.run();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventually(() => hanging.fake.fetches.length == 1);
     hanging.stop.abort();
     assert.deepEqual(await running, { acked: 0, retried: 0, terminated: 0 });
     assert.equal(hanging.fake.stopped, 1);
@@ -299,14 +319,24 @@ describe("consumeEvents", () => {
       expires: 30_000,
     }]);
 
-    // The pause after a failed pull ends at once.
-    const pausing = await setup([new Error("away")]);
-    const paused = pausing.run();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const abortedAt = Date.now();
-    pausing.stop.abort();
-    await paused;
-    assert.ok(Date.now() - abortedAt < 500);
+    // The pause after a failed pull ends at once: its timer never fires.
+    const timers = watchTimers();
+    try {
+      const pausing = await setup([new Error("away")]);
+      const paused = pausing.run();
+      await eventually(() => timers.set.includes(1_000));
+      pausing.stop.abort();
+      await paused;
+      assert.deepEqual(timers.fired, []);
+      // Aborted before the pause starts (in onError): no pause at all.
+      const early = await setup([new Error("away")], {
+        onError: () => early.stop.abort(),
+      });
+      await early.run();
+      assert.deepEqual(timers.fired, []);
+    } finally {
+      timers.restore();
+    }
 
     // The message in hand is finished; the rest of the batch is left for
     // a redelivery.
