@@ -2,12 +2,15 @@
  * `deno task test:examples`: the examples that need a PostgreSQL server, run
  * against a real one (tests/_servers/postgres.ts starts it on a free loopback
  * port and stops it, also on failure). Each must exit 0 and print exactly the
- * lines expected below, in order; docs/outbox.md shows parts of both.
+ * lines expected below, in order; docs/outbox.md shows parts of both. The
+ * NATS relay and consumer of examples/nats/ run as processes on a real
+ * nats-server (nats_examples.ts).
  * Ends with `examples: N passed, N failed`.
  *
  * @module
  */
 import { startPostgres } from "../_servers/postgres.ts";
+import { runNatsExamples } from "./nats_examples.ts";
 
 const EXAMPLES: { file: string; expected: RegExp[] }[] = [
   {
@@ -66,6 +69,20 @@ try {
       console.log(new TextDecoder().decode(stderr));
     }
   }
+  // examples/nats/: the relay and the consumer as processes, on a real
+  // nats-server; docs/beyond-one-process.md and the README show parts of both
+  const natsExpected = [
+    /^welcome_emails: ada@example\.com$/,
+    /^examples\/nats\/relay\.ts: exit 0 on SIGTERM$/,
+    /^examples\/nats\/consumer\.ts: exit 0 on SIGTERM$/,
+  ];
+  const natsLines = await runNatsExamples(server.url);
+  const natsOk = natsLines.length === natsExpected.length &&
+    natsExpected.every((pattern, i) => pattern.test(natsLines[i]!));
+  console.log(`${natsOk ? "ok  " : "FAIL"} examples/nats/`);
+  console.log(natsLines.map((line) => `     ${line}`).join("\n"));
+  if (natsOk) passed++;
+  else failed++;
 } finally {
   await server.stop();
 }
