@@ -1,4 +1,4 @@
-import type { EventDefinition } from "../event/define_event.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
 import { readFields, seal } from "./_envelope.ts";
 import { type EventIssue, InvalidEventError } from "../event/errors.ts";
 import { invalid, unreadable } from "./_issues.ts";

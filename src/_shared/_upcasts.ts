@@ -1,9 +1,12 @@
-import type { EventDefinition } from "../event/define_event.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
 import { InvalidEventError } from "../event/errors.ts";
 import { invalid } from "./_issues.ts";
 import { describeError, describeValue } from "./_messages.ts";
-import type { CreateEventOptions } from "../event/create_event.ts";
-import type { DomainEvent, JsonObject } from "../event/types.ts";
+import type {
+  CreateEventOptions,
+  DomainEvent,
+  JsonObject,
+} from "../event/types.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyDefinition = EventDefinition<string, any, any>;

@@ -1,4 +1,4 @@
-import type { EventDefinition } from "../event/define_event.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
 import { assertDomainEvent } from "../event/guards.ts";
 import { checkInput, formatPath, unreadable } from "../_shared/_issues.ts";
 import { copyJsonObject, readJson } from "../_shared/_json.ts";
