@@ -1,5 +1,6 @@
 import { buildEvent } from "./_build_event.ts";
 import { addDefinition } from "../_shared/_definition_check.ts";
+import { checkGenerateEventId } from "../_shared/_generate_event_id.ts";
 import {
   extendTable,
   setUpcastTable,
@@ -123,13 +124,7 @@ export function defineEvent(
   } catch (error) {
     throw unreadable(error, "options.generateEventId");
   }
-  if (generateEventId !== undefined && typeof generateEventId != "function") {
-    throw new TypeError(
-      `generateEventId: expected a function, got ${
-        describeValue(generateEventId)
-      }`,
-    );
-  }
+  checkGenerateEventId(generateEventId);
   const build = (payload: unknown, createOptions?: CreateEventOptions) =>
     buildEvent(type, accept(payload), createOptions, generateEventId);
   return makeDefinition(type, build, payloadCheck, new Map());
