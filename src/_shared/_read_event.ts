@@ -5,7 +5,8 @@ import {
 import { readFields, seal } from "./_envelope.ts";
 import { type EventIssue, InvalidEventError } from "../event/errors.ts";
 import { invalid, unreadable } from "./_issues.ts";
-import { copyJsonObject, isRecord, readJson } from "./_json.ts";
+import { isRecord, readJson } from "./_json.ts";
+import { copyJsonObject, type JsonCopyOptions } from "./_json_copy.ts";
 import { describeValue } from "./_messages.ts";
 import type { DomainEvent } from "../event/types.ts";
 import { readAs, upcastTable } from "./_upcasts.ts";
@@ -115,15 +116,14 @@ export function readEvent(input: unknown, options: ReadOptions): DomainEvent {
   const { definitions, maxDepth, maxLength } = options;
   const issues: EventIssue[] = [];
   const fields = readFields(readJson(input, maxLength), issues);
+  const limits: JsonCopyOptions = {
+    maxDepth,
+    maxChars: maxLength,
+    parsed: typeof input == "string",
+  };
   for (const field of ["payload", "metadata"]) {
     try {
-      fields[field] = copyJsonObject(
-        fields[field],
-        field,
-        maxDepth,
-        maxLength,
-        typeof input == "string",
-      );
+      fields[field] = copyJsonObject(fields[field], field, limits);
     } catch (error) {
       issues.push(...(error as InvalidEventError).issues);
     }

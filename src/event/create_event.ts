@@ -1,6 +1,7 @@
 import { buildEvent } from "./_build_event.ts";
 import { checkField } from "../_shared/_envelope.ts";
-import { copyJsonObject, EMPTY_OBJECT } from "../_shared/_json.ts";
+import { EMPTY_OBJECT } from "../_shared/_json.ts";
+import { copyJsonObject } from "../_shared/_json_copy.ts";
 import type { CreateEventOptions, DomainEvent, JsonObject } from "./types.ts";
 
 /**

@@ -9,7 +9,8 @@ import {
 import { checkField, envelopeIssues, seal } from "../_shared/_envelope.ts";
 import { type EventIssue, InvalidEventError } from "./errors.ts";
 import { formatPath, invalid, issue, unreadable } from "../_shared/_issues.ts";
-import { copyJsonObject, EMPTY_OBJECT } from "../_shared/_json.ts";
+import { EMPTY_OBJECT } from "../_shared/_json.ts";
+import { copyJsonObject } from "../_shared/_json_copy.ts";
 import { describeError, describeValue } from "../_shared/_messages.ts";
 import type {
   StandardSchemaV1,
