@@ -2,7 +2,7 @@ import { type EventIssue, InvalidEventError } from "../event/errors.ts";
 import { invalid, issue, unreadable } from "./_issues.ts";
 import { isRecord } from "./_json.ts";
 import { describeValue } from "./_messages.ts";
-import { isUuid } from "./_uuid.ts";
+import { UUID_PATTERN } from "./_uuid.ts";
 import type { DomainEvent } from "../event/types.ts";
 
 /** What a field must be: in words, for the message, and as a test. */
@@ -41,7 +41,7 @@ function isEventType(value: unknown): boolean {
 const RULES: Record<string, FieldRule> = {
   eventId: {
     expected: "a UUID",
-    test: isUuid,
+    test: matches(UUID_PATTERN),
   },
   eventType: {
     expected: "1-256 characters without whitespace or control characters",

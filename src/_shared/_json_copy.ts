@@ -75,8 +75,8 @@ export function copyJsonObject(
   // six per character), and only a copy whose bound passes the limit is
   // walked again, counting exactly.
   const rules: CopyRules = { root, maxDepth, maxChars, parsed };
-  return new JsonCopy(value, rules, "by bound").object(source) ??
-    new JsonCopy(value, rules, "exactly").object(source) as JsonObject;
+  return new JsonCopy(value, rules, false /* by bound */).object(source) ??
+    new JsonCopy(value, rules, true /* exactly */).object(source) as JsonObject;
 }
 
 /**

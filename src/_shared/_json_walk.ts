@@ -47,14 +47,8 @@ interface CopiedContainer {
 }
 
 /**
- * How a walk counts the characters of strings and numbers: by the most they
- * could take, or exactly.
- */
-type Counting = "by bound" | "exactly";
-
-/**
- * One walk of copyJsonObject (./_json_copy.ts): the path it is at, the characters
- * spent so far, and the containers it met.
+ * One walk of copyJsonObject (./_json_copy.ts): the path it is at, the
+ * characters spent so far, and the containers it met.
  *
  * A walk that counts by bound stops as soon as its count passes the limit:
  * it sets `#boundPassed`, reads and refuses nothing more, and each container
@@ -63,14 +57,14 @@ type Counting = "by bound" | "exactly";
  * at `#boundPassed` before it reads or checks anything more.
  */
 export class JsonCopy {
-  readonly #root: string;
-  /** The limits as given, for the messages. */
-  readonly #maxDepth: number;
-  readonly #maxChars: number;
+  readonly #rules: CopyRules;
   /** The limits compared with: a limit that is NaN or negative refuses all. */
   readonly #depthLimit: number;
   readonly #charLimit: number;
-  /** Whether strings are counted exactly, or by their bound. */
+  /**
+   * Whether strings and numbers are counted exactly, or by the most they
+   * could take (a number 25 characters, a string 6 per character + 2).
+   */
   readonly #exact: boolean;
   /** The path to the value being copied. */
   readonly #keys: (string | number)[] = [];
@@ -78,8 +72,6 @@ export class JsonCopy {
   readonly #ancestors: unknown[] = [];
   /** The value given to copy: the walk may start from its spread copy. */
   readonly #original: unknown;
-  /** Whether the value is JSON.parse's, made by this library. */
-  readonly #parsed: boolean;
   /** The characters of JSON text the values copied so far take. */
   #chars = 0;
   /** How many containers were copied. */
@@ -93,15 +85,12 @@ export class JsonCopy {
   /** Whether this walk, counting by bound, passed the character limit. */
   #boundPassed = false;
 
-  constructor(original: unknown, rules: CopyRules, counting: Counting) {
-    this.#root = rules.root;
+  constructor(original: unknown, rules: CopyRules, exact: boolean) {
+    this.#rules = rules;
     this.#original = original;
-    this.#parsed = rules.parsed;
-    this.#maxDepth = rules.maxDepth;
-    this.#maxChars = rules.maxChars;
     this.#depthLimit = rules.maxDepth >= 0 ? rules.maxDepth : -1;
     this.#charLimit = rules.maxChars >= 0 ? rules.maxChars : -1;
-    this.#exact = counting == "exactly";
+    this.#exact = exact;
   }
 
   /**
@@ -113,18 +102,21 @@ export class JsonCopy {
       if (!isRecord(value)) this.#fail("a plain object", describeValue(value));
       return this.#container(value as object)?.copy as JsonObject | undefined;
     } catch (error) {
-      throw unreadable(error, formatPath(this.#root, this.#keys));
+      throw unreadable(error, formatPath(this.#rules.root, this.#keys));
     }
   }
 
   #fail(expected: string, got: string): never {
-    throw invalid(formatPath(this.#root, this.#keys), expected, got);
+    throw invalid(formatPath(this.#rules.root, this.#keys), expected, got);
   }
 
   /** Past the limit: a walk by bound stops, an exact one refuses the value. */
   #overLimit(): void {
     if (!this.#exact) this.#boundPassed = true;
-    else this.#fail(`at most ${this.#maxChars} characters of JSON`, "more");
+    else {this.#fail(
+        `at most ${this.#rules.maxChars} characters of JSON`,
+        "more",
+      );}
   }
 
   #spend(count: number): void {
@@ -195,7 +187,7 @@ export class JsonCopy {
     const ancestors = this.#ancestors;
     const seen = this.#copies?.get(item);
     if (ancestors.length + (seen?.levels ?? 1) > this.#depthLimit) {
-      this.#fail(`at most ${this.#maxDepth} levels of nesting`, "more");
+      this.#fail(`at most ${this.#rules.maxDepth} levels of nesting`, "more");
     }
     if (seen) {
       this.#spend(seen.chars);
@@ -205,7 +197,8 @@ export class JsonCopy {
     // Parsed JSON, and the object the value given was read into, are this
     // walk's own: checked and frozen in place, not copied again (only their
     // containers that are copies are written back).
-    const own = this.#parsed || (!ancestors.length && item !== this.#original);
+    const own = this.#rules.parsed ||
+      (!ancestors.length && item !== this.#original);
     ancestors.push(ancestors.length ? item : this.#original);
     const start = this.#chars;
     this.#spend(1); // the opening bracket
