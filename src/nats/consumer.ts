@@ -1,7 +1,7 @@
 import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
 import { fromCloudEvent } from "../cloudevents/cloud_event.ts";
 import type { InProcessEventDispatcher } from "../dispatch/dispatcher.ts";
-import type { EventDefinition } from "../event/define_event.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
 import type { DomainEvent } from "../event/types.ts";
 import type { SqlQueryable } from "../postgres/database.ts";
 import type { PostgresInbox } from "../postgres/inbox.ts";

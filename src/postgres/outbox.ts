@@ -1,8 +1,12 @@
-import { createEvent, type CreateEventOptions } from "../event/create_event.ts";
-import type { EventDefinition } from "../event/define_event.ts";
+import { createEvent } from "../event/create_event.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
 import { InvalidEventError } from "../event/errors.ts";
 import { isDomainEvent } from "../event/guards.ts";
-import type { DomainEvent, JsonObject } from "../event/types.ts";
+import type {
+  CreateEventOptions,
+  DomainEvent,
+  JsonObject,
+} from "../event/types.ts";
 import { parseEvent } from "../parse/parse_event.ts";
 import type { PublishOptions } from "../dispatch/handler.ts";
 import {
