@@ -1,8 +1,12 @@
 import { checkArgument } from "./_arguments.ts";
 import { isRecord } from "./_json.ts";
-import { createEvent, type CreateEventOptions } from "../event/create_event.ts";
-import type { EventDefinition } from "../event/define_event.ts";
-import type { DomainEvent, JsonObject } from "../event/types.ts";
+import { createEvent } from "../event/create_event.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
+import type {
+  CreateEventOptions,
+  DomainEvent,
+  JsonObject,
+} from "../event/types.ts";
 
 /** What a context's `publish` is given first: an event type, or a definition. */
 // deno-lint-ignore no-explicit-any

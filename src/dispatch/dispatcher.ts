@@ -1,4 +1,4 @@
-import type { EventDefinition } from "../event/define_event.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
 import type { DomainEvent, JsonObject } from "../event/types.ts";
 import { dispatchAt, keepShape } from "./_dispatch.ts";
 import * as registry from "./_registry.ts";

@@ -2,7 +2,7 @@ import {
   createCausedEvent,
   type PublishTarget,
 } from "../_shared/_caused_event.ts";
-import type { EventDefinition } from "../event/define_event.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
 import { InvalidEventError } from "../event/errors.ts";
 import { isDomainEvent } from "../event/guards.ts";
 import type { DomainEvent, JsonObject } from "../event/types.ts";
