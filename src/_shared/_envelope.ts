@@ -100,9 +100,6 @@ function inRange(value: number, max: number): boolean {
   return value >= 0 && value <= max;
 }
 
-/** Every field of an event, in the order they are written. */
-const FIELDS = [...Object.keys(RULES), "payload", "metadata"];
-
 /**
  * A base class whose constructor returns the object it is given, instead of
  * the new one: a subclass constructed with `new Sub(event)` then installs its
@@ -158,7 +155,7 @@ export function sealedBy(value: unknown): object | null | undefined {
   return Trusted.by(value);
 }
 
-const NO_ISSUES: readonly EventIssue[] = Object.freeze([]);
+const NO_ISSUES: readonly EventIssue[] = /* @__PURE__ */ Object.freeze([]);
 
 /**
  * Checks `value` as the envelope field `field` (`eventId`, `eventType`,
@@ -195,7 +192,7 @@ export function readFields(
     if (!isRecord(value)) {
       throw invalid("", "an event object", describeValue(value));
     }
-    // By name, in the order of FIELDS: faster than a loop over the names.
+    // By name, in the order they are written: faster than a loop over the names.
     const event = value as DomainEvent; // its fields not checked yet
     fields = {
       eventId: event.eventId,
@@ -230,7 +227,7 @@ export function envelopeIssues(value: unknown): readonly EventIssue[] {
     if (!Object.isFrozen(value)) {
       issues.unshift(issue("", "a frozen event", "a mutable object"));
     }
-    for (const field of FIELDS.slice(5)) {
+    for (const field of ["payload", "metadata"] as const) {
       const part = fields[field];
       if (
         !isRecord(part) || !Object.isFrozen(part)
@@ -238,7 +235,7 @@ export function envelopeIssues(value: unknown): readonly EventIssue[] {
     }
     // What was checked must be what JSON.stringify writes and what dispatch
     // routes by: own, enumerable data properties (frozen, they cannot change).
-    for (const field of issues.length ? [] : FIELDS) {
+    for (const field of issues.length ? [] : Object.keys(fields)) {
       const property = Object.getOwnPropertyDescriptor(value, field);
       if (!property?.enumerable || !("value" in property)) {
         issues.push(

@@ -2,7 +2,7 @@ import { invalid } from "./_issues.ts";
 import type { JsonObject } from "../event/types.ts";
 
 /** The frozen empty object shared by events created without a payload or metadata. */
-export const EMPTY_OBJECT: JsonObject = Object.freeze({});
+export const EMPTY_OBJECT: JsonObject = /* @__PURE__ */ Object.freeze({});
 
 /** Whether `value` is an object other than an array (or null). */
 export function isRecord(value: unknown): boolean {

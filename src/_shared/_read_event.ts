@@ -20,7 +20,7 @@ export interface ReadOptions {
 }
 
 /** The options of a read given none: JSON text of at most 2^20 characters. */
-const DEFAULTS: ReadOptions = { maxLength: 2 ** 20 };
+const DEFAULTS: ReadOptions = { maxLength: 1_048_576 }; // 2 ** 20, written so that a bundler sees no computation to keep
 
 /**
  * Reads and checks the options of `parseEvent` or `fromCloudEvent` (its

@@ -1,4 +1,4 @@
-let lastMillis = Number.NaN;
+let lastMillis = NaN;
 let lastTimestamp = "";
 
 /**
