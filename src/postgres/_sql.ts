@@ -1,3 +1,4 @@
+import { checkArgument } from "../_shared/_arguments.ts";
 import type { PostgresDatabase, SqlQueryable } from "./database.ts";
 
 /** Tells whether `value` has a `query` method. */
@@ -13,15 +14,14 @@ export function isQueryable(value: unknown): value is SqlQueryable {
  * @throws {TypeError} When it is neither.
  */
 export function checkDatabase(db: unknown): void {
-  if (
-    !isQueryable(db) ||
-    (typeof (db as { transaction?: unknown }).transaction !== "function" &&
-      typeof (db as { connect?: unknown }).connect !== "function")
-  ) {
-    throw new TypeError(
-      "db: expected a pg Pool or a PGlite instance (query with transaction or connect)",
-    );
-  }
+  checkArgument(
+    isQueryable(db) &&
+      (typeof (db as { transaction?: unknown }).transaction === "function" ||
+        typeof (db as { connect?: unknown }).connect === "function"),
+    "db",
+    "a pg Pool or a PGlite instance (query with transaction or connect)",
+    db,
+  );
 }
 
 /**
@@ -61,12 +61,11 @@ export async function inTransaction<T>(
  * bytes of a name, and the outbox appends suffixes).
  */
 export function checkTablePrefix(prefix: unknown): string {
-  if (typeof prefix !== "string" || !/^[a-z_][a-z0-9_]{0,39}$/.test(prefix)) {
-    throw new TypeError(
-      `tablePrefix: expected lower-case letters, digits and underscores (at most 40, not starting with a digit), got ${
-        typeof prefix === "string" ? JSON.stringify(prefix) : typeof prefix
-      }`,
-    );
-  }
-  return prefix;
+  checkArgument(
+    typeof prefix === "string" && /^[a-z_][a-z0-9_]{0,39}$/.test(prefix),
+    "tablePrefix",
+    "lower-case letters, digits and underscores (at most 40, not starting with a digit)",
+    prefix,
+  );
+  return prefix as string;
 }

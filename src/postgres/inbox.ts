@@ -8,6 +8,7 @@ import {
 } from "./_sql.ts";
 import type { PostgresDatabase, SqlQueryable } from "./database.ts";
 import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
+import { checkDate } from "./_outbox_options.ts";
 
 /**
  * Options for {@linkcode PostgresInbox}.
@@ -141,9 +142,7 @@ export class PostgresInbox {
     consumer: string,
     event: DomainEvent,
   ): Promise<boolean> {
-    if (!isQueryable(tx)) {
-      throw new TypeError("tx: expected an object with a query method");
-    }
+    checkArgument(isQueryable(tx), "tx", "an object with a query method", tx);
     checkConsumer(consumer);
     assertDomainEvent(event);
     const { rows } = await tx.query(
@@ -172,10 +171,15 @@ export class PostgresInbox {
     event: DomainEvent,
     effect: (tx: SqlQueryable) => unknown,
   ): Promise<boolean> {
-    if (typeof effect !== "function") {
-      return Promise.reject(
-        new TypeError("effect: expected a function of the transaction"),
+    try {
+      checkArgument(
+        typeof effect === "function",
+        "effect",
+        "a function of the transaction",
+        effect,
       );
+    } catch (error) {
+      return Promise.reject(error);
     }
     return inTransaction(this.#db, async (tx) => {
       if (!await this.claim(tx, consumer, event)) return false;
@@ -195,9 +199,7 @@ export class PostgresInbox {
    */
   async purge(options: { olderThan: Date }): Promise<number> {
     const olderThan = options?.olderThan;
-    if (!(olderThan instanceof Date) || Number.isNaN(olderThan.getTime())) {
-      throw new TypeError("olderThan: expected a valid Date");
-    }
+    checkDate(olderThan, "olderThan");
     const { rows } = await inTransaction(
       this.#db,
       (tx) =>
