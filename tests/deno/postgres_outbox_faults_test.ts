@@ -9,6 +9,7 @@ import pg from "pg";
 import { createEvent, type DomainEvent, parseEvent } from "../../mod.ts";
 import {
   type PgPoolLike,
+  PostgresInbox,
   PostgresOutbox,
   type PostgresOutboxOptions,
 } from "../../postgres.ts";
@@ -229,6 +230,23 @@ describe("edges: misuse and input PostgreSQL cannot take as it is", () => {
         return true;
       });
     }
+  });
+
+  it("the inbox too: a call before migrate() names inbox.migrate(), a consumer name with NUL is refused", async () => {
+    const inbox = new PostgresInbox(db, { tablePrefix: "never_migrated_" });
+    const event = createEvent("a.b");
+    await assert.rejects(
+      inbox.handle("ledger", event, () => {}),
+      /^Error: claim: the inbox tables \(never_migrated_processed\) .* run `await inbox\.migrate\(\)`/,
+    );
+    await assert.rejects(
+      inbox.purge({ olderThan: new Date() }),
+      /^Error: purge: the inbox tables/,
+    );
+    await assert.rejects(
+      inbox.handle("nul\u0000name", event, () => {}),
+      /^TypeError: consumer: .*without NUL or lone surrogates/,
+    );
   });
 
   it("stores and reads back equal the events PostgreSQL cannot take as they are: far dates, lone surrogates, NUL", async () => {
