@@ -11,7 +11,7 @@ import {
   readBreaker,
   retryDelay,
 } from "./_outbox_options.ts";
-import type { ListenerOptions } from "./listener_types.ts";
+import type { ListenerOptions, PausedListener } from "./listener_types.ts";
 import { inTransaction } from "./_sql.ts";
 import type { OutboxStatements } from "./_statements.ts";
 import { errorText, MAX_ERROR_TEXT, storableText } from "./_text.ts";
@@ -64,6 +64,23 @@ export function newListener(
     : readBreaker(options.circuitBreaker, "circuitBreaker");
   const breaker = settings ? new CircuitBreaker(settings) : null;
   return { id, type, definition, handler, breaker };
+}
+
+/** The listeners whose breaker is open, as `pausedListeners` lists them. */
+export function pausedOf(listeners: Iterable<Listener>): PausedListener[] {
+  const paused: PausedListener[] = [];
+  for (const { id, breaker } of listeners) {
+    const state = breaker?.state();
+    if (state) {
+      paused.push({
+        listenerId: id,
+        opens: state.opens,
+        resumesAt: new Date(state.resumesAt).toISOString(),
+        lastError: state.lastError,
+      });
+    }
+  }
+  return paused;
 }
 
 /** What a batch needs from its outbox. */

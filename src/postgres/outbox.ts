@@ -17,7 +17,7 @@ import {
   readStartOptions,
   registeredType,
 } from "./_outbox_options.ts";
-import { type Listener, newListener, runBatch } from "./_relay.ts";
+import { type Listener, newListener, pausedOf, runBatch } from "./_relay.ts";
 import { sleep } from "./_sleep.ts";
 import {
   checkEvents,
@@ -371,19 +371,7 @@ export class PostgresOutbox {
    * @returns One entry per open breaker, by listener id.
    */
   pausedListeners(): PausedListener[] {
-    const paused: PausedListener[] = [];
-    for (const { id, breaker } of this.#listeners.values()) {
-      const state = breaker?.state();
-      if (state) {
-        paused.push({
-          listenerId: id,
-          opens: state.opens,
-          resumesAt: new Date(state.resumesAt).toISOString(),
-          lastError: state.lastError,
-        });
-      }
-    }
-    return paused;
+    return pausedOf(this.#listeners.values());
   }
 
   #tableNames(): string {
