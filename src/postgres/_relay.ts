@@ -242,12 +242,7 @@ function recording(
   const { error } = outcome as { readonly error: unknown };
   const text = errorText(error);
   const attempt = row.attempts + 1;
-  const charged = listener.breaker?.failed(
-    row.id,
-    attempt === 1,
-    text,
-    Date.now(),
-  ) ?? true;
+  const charged = listener.breaker?.failed(row.id, text, Date.now()) ?? true;
   const { delay, note } = retryDelay(settings, attempt);
   // Not charged, and after the next ones: the next trial probes another.
   if (!charged) return [sql.defer, [row.id, token, delay ?? 0, text]];

@@ -22,7 +22,31 @@ export function checkDatabase(db: unknown): void {
     "a pg Pool or a PGlite instance (query with transaction or connect)",
     db,
   );
+  // pg emits "error" on a Pool for an idle client whose connection was cut
+  // (a server restart): unlistened, it ends the process. The pool drops that
+  // client and connects anew on the next query: nothing else to do.
+  const pool = db as object;
+  if (isEmitter(pool) && !listened.has(pool)) {
+    listened.add(pool);
+    pool.on("error", ignore);
+  }
 }
+
+/** Pools whose idle clients' errors are listened for already. */
+const listened = new WeakSet<object>();
+
+/** What pg's Pool and Client have of Node's EventEmitter. */
+interface ErrorEmitter {
+  on(event: "error", listener: () => void): unknown;
+  removeListener(event: "error", listener: () => void): unknown;
+}
+
+function isEmitter(value: object): value is ErrorEmitter {
+  return typeof (value as Partial<ErrorEmitter>).on === "function" &&
+    typeof (value as Partial<ErrorEmitter>).removeListener === "function";
+}
+
+function ignore(): void {}
 
 /**
  * Runs `work` inside one transaction on `db`: PGlite's own `transaction`, or
@@ -35,6 +59,11 @@ export async function inTransaction<T>(
 ): Promise<T> {
   if ("transaction" in db) return await db.transaction(work);
   const client = await db.connect();
+  // pg also emits "error" on a checked-out client whose connection is cut;
+  // the query in flight rejects with it, so listening is all it takes to
+  // keep it from ending the process.
+  const emitter = isEmitter(client) ? client : undefined;
+  emitter?.on("error", ignore);
   let broken: Error | undefined;
   try {
     await client.query("BEGIN");
@@ -51,6 +80,7 @@ export async function inTransaction<T>(
       throw error;
     }
   } finally {
+    emitter?.removeListener("error", ignore);
     client.release(broken);
   }
 }

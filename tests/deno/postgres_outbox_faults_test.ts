@@ -62,7 +62,13 @@ async function drain(outbox: PostgresOutbox, limit = 100): Promise<number> {
 
 describe("bookkeeping nothing a listener does can break", () => {
   it("records each hostile thrown value as a bounded, storable attempt, dead at maxAttempts, while the healthy events of the same batches complete once", async () => {
-    const outbox = await fresh({ maxAttempts: 2 });
+    // Once the healthy events are done, the 10 poison rows retry back to
+    // back with nothing succeeding between them: to a breaker of threshold
+    // 10 or less that is an outage (docs/outbox.md), so this one is 11.
+    const outbox = await fresh({
+      maxAttempts: 2,
+      circuitBreaker: { threshold: 11 },
+    });
     const ran = new Map<number, number>(); // independent ledger: runs by n
     outbox.register("job.run", "worker", (event) => {
       const n = event.payload.n as number;
@@ -183,6 +189,41 @@ describe("bookkeeping nothing a listener does can break", () => {
         { status: "completed", attempts: 0 },
       ],
     );
+  });
+});
+
+describe("lost connections", () => {
+  it("listens for 'error' on a pg Pool once, and on each client while it is checked out, so a cut connection never ends the process", async () => {
+    const pool = new pg.Pool({ connectionString: "postgres://127.0.0.1:1/x" });
+    new PostgresOutbox(pool);
+    new PostgresOutbox(pool);
+    new PostgresInbox(pool);
+    assert.equal(pool.listenerCount("error"), 1);
+    pool.emit("error", new Error("idle client cut by a restart")); // no throw
+    await pool.end();
+
+    const outbox = await fresh();
+    const listening: number[] = [];
+    const listeners = new Set<() => void>();
+    const client = {
+      query: (text: string, params?: unknown[]) => db.query(text, params),
+      release: () => {},
+      on: (_: "error", listener: () => void) => listeners.add(listener),
+      removeListener: (_: "error", listener: () => void) =>
+        listeners.delete(listener),
+    };
+    const relay = new PostgresOutbox({
+      query: (text: string, params?: unknown[]) => db.query(text, params),
+      connect: () => Promise.resolve(client),
+    }, { tablePrefix: outbox.tables.events.slice(0, -6) });
+    relay.registerAny("worker", () => {
+      listening.push(listeners.size);
+      for (const listener of listeners) listener(); // the connection is cut
+    });
+    await storeIn(relay, createEvent("a.b"));
+    await relay.processPending();
+    assert.deepEqual(listening, [1]);
+    assert.equal(listeners.size, 0, "the listener outlived the checkout");
   });
 });
 

@@ -37,7 +37,8 @@ function maybeDie(point: string): void {
 }
 
 const pool = new pg.Pool({ connectionString: url, max: 2 });
-pool.on("error", () => {}); // idle clients cut by a server restart
+// No "error" listener of its own: the outbox listens on the pool and on the
+// clients it checks out, so a server restart cannot end this process.
 const outbox = new PostgresOutbox(pool, {
   tablePrefix: prefix,
   leaseMs: kills ? 1000 : mode === "restart" ? 2000 : 60_000,

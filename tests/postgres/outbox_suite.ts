@@ -15,7 +15,6 @@ let pool: pg.Pool;
 before(async () => {
   server = await startPostgres();
   pool = new pg.Pool({ connectionString: server.url, max: 4 });
-  pool.on("error", () => {}); // idle clients cut by the restart test
 });
 after(async () => {
   await pool?.end();
