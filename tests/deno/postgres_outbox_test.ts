@@ -671,7 +671,7 @@ describe("context.publish options", () => {
       }
     });
     outbox.register("invite.logged", "logged", () => {});
-    await outbox.store(db, invite());
+    await storeIn(outbox, invite());
     assert.deepEqual(await outbox.processPending(), {
       completed: 1,
       retried: 0,
