@@ -96,32 +96,23 @@ export class Dispatch implements HandlerContext {
     return this.#signal ?? (never ??= new AbortController().signal);
   }
 
-  /** `publishFrom`, as a function that needs no `this` (`{ publish }` works). */
+  /** Creates an event caused by this one and dispatches it at depth + 1; needs no `this` (`{ publish }` works). */
   get publish(): Publish {
-    return ((target: PublishTarget, payload?: unknown, options?: unknown) =>
-      Dispatch.publishFrom(this, target, payload, options)) as Publish;
+    return (async (
+      target: PublishTarget,
+      payload?: unknown,
+      options?: unknown,
+    ) => {
+      const event = createCausedEvent(this.#event, target, payload, options);
+      await this.dispatch(event);
+      return event;
+    }) as Publish;
   }
 
-  /** `dispatchFrom`, as a function that needs no `this`. */
+  /** Dispatches an event at this depth + 1, with this signal; needs no `this`. */
   get dispatch(): (event: DomainEvent) => Promise<void> {
-    return (event) => Dispatch.dispatchFrom(this, event);
-  }
-
-  /** Creates an event caused by `d`'s and dispatches it at `depth + 1`. */
-  static async publishFrom(
-    d: Dispatch,
-    target: PublishTarget,
-    payload: unknown,
-    options: unknown,
-  ): Promise<DomainEvent> {
-    const event = createCausedEvent(d.#event, target, payload, options);
-    await Dispatch.dispatchFrom(d, event);
-    return event;
-  }
-
-  /** Dispatches `event` at `d`'s depth + 1, with its signal. */
-  static dispatchFrom(d: Dispatch, event: DomainEvent): Promise<void> {
-    return dispatchAt(d.#route.registry, event, d.depth + 1, d.#signal);
+    return (event) =>
+      dispatchAt(this.#route.registry, event, this.depth + 1, this.#signal);
   }
 
   /** Shows the event to the observers first: a throw is a failure placed before the handlers'. */
@@ -181,12 +172,6 @@ export class Dispatch implements HandlerContext {
    * A dispatch that has a state, never run: `keepShape` keeps one alive, for
    * the hidden classes of both.
    */
-  static withState(event: DomainEvent, route: Route): Dispatch {
-    const d = new Dispatch(event, 0, undefined, route);
-    Dispatch.stateOf(d);
-    return d;
-  }
-
   static stateOf(d: Dispatch): State {
     // Every field set, so that every state has one shape.
     return d.#state ??= {
@@ -325,10 +310,14 @@ let kept: Dispatch | undefined;
  * times slower.
  */
 export function keepShape(): void {
-  kept ??= Dispatch.withState(
+  if (kept) return;
+  kept = new Dispatch(
     createEvent("keep.shape"),
+    0,
+    undefined,
     routeOf(registryOf({}), NO_HANDLERS),
   );
+  Dispatch.stateOf(kept);
 }
 
 /** How `event` was sealed (see `sealedBy`), once checked if it was not. */
