@@ -219,10 +219,8 @@ export class Dispatch implements HandlerContext {
     index: number,
     promise: Promise<unknown>,
   ): Promise<unknown> {
-    const { own, any, handlers, registry } = d.#route;
-    const timeoutMs = (index < own.handlers.length ? own : any).timeouts?.get(
-      handlers[index] as Handler,
-    ) ?? registry.options.handlerTimeoutMs;
+    const { timeouts, registry } = d.#route;
+    const timeoutMs = timeouts[index] ?? registry.options.handlerTimeoutMs;
     return timeoutMs === undefined || timeoutMs === Infinity
       ? promise
       : withTimeout(promise, timeoutMs);

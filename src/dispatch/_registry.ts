@@ -75,14 +75,10 @@ export function add(
     );
   }
   if (!entry.handlers.includes(handler)) {
-    let timeouts = entry.timeouts;
-    if (timeoutMs !== undefined) {
-      timeouts = new Map(timeouts).set(handler, timeoutMs);
-    }
     set(registry, type, {
       handlers: [...entry.handlers, handler],
       definition: known ?? definition,
-      timeouts,
+      timeouts: [...entry.timeouts, timeoutMs],
     });
   } else if (definition && !known) {
     set(registry, type, { ...entry, definition });
@@ -98,15 +94,14 @@ export function remove(
 ): boolean {
   const type = keyOf(typeOrDefinition);
   const entry = registry.handlers.get(type) ?? NO_HANDLERS;
-  const handlers = entry.handlers.filter((other) => other != handler);
-  if (handlers.length == entry.handlers.length) return false;
-  let timeouts = entry.timeouts;
-  if (timeouts?.has(handler)) {
-    const copy = new Map(timeouts);
-    copy.delete(handler);
-    timeouts = copy;
-  }
-  set(registry, type, { handlers, definition: entry.definition, timeouts });
+  const position = entry.handlers.indexOf(handler);
+  if (position < 0) return false;
+  const kept = (_: unknown, index: number) => index != position;
+  set(registry, type, {
+    handlers: entry.handlers.filter(kept),
+    definition: entry.definition,
+    timeouts: entry.timeouts.filter(kept),
+  });
   return true;
 }
 

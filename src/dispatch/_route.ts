@@ -11,26 +11,27 @@ export interface Entry {
   readonly handlers: readonly Handler[];
   /** The definition the type's events must match, if one was registered. */
   readonly definition: CheckedDefinition | undefined;
-  /** The handlers registered with a `timeoutMs`. */
-  readonly timeouts: ReadonlyMap<Handler, number> | undefined;
+  /** Each handler's `timeoutMs`, by position (`undefined`: the dispatcher's). */
+  readonly timeouts: readonly (number | undefined)[];
 }
 
 /** An entry without handlers: the one of a type nothing is registered for. */
 export const NO_HANDLERS: Entry = {
   handlers: [],
   definition: undefined,
-  timeouts: undefined,
+  timeouts: [],
 };
 
 /** What a dispatch of one type runs: made when registrations change, not per dispatch. */
 export interface Route {
   /** The dispatcher it runs in. */
   readonly registry: Registry;
-  /** The type's own entry (`NO_HANDLERS` if none) and the `registerAny` one. */
+  /** The type's own entry (`NO_HANDLERS` if none). */
   readonly own: Entry;
-  readonly any: Entry;
-  /** `own`'s handlers, then `any`'s. */
+  /** `own`'s handlers, then the `registerAny` ones. */
   readonly handlers: readonly Handler[];
+  /** Their `timeoutMs`, by position (`undefined`: the dispatcher's). */
+  readonly timeouts: readonly (number | undefined)[];
   /** The dispatcher's middleware, first added first. */
   readonly middleware: readonly Middleware[];
 }
@@ -41,10 +42,8 @@ export function routeOf(registry: Registry, own: Entry): Route {
   return {
     registry,
     own,
-    any,
-    handlers: any.handlers.length
-      ? own.handlers.concat(any.handlers)
-      : own.handlers,
+    handlers: own.handlers.concat(any.handlers),
+    timeouts: own.timeouts.concat(any.timeouts),
     middleware: registry.middleware,
   };
 }
