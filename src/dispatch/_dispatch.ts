@@ -189,19 +189,26 @@ export class Dispatch implements HandlerContext {
   }
 
   /**
-   * Handler `index` returned a thenable: sequential, the promise of the rest
-   * of the dispatch (`run` again, from the next handler, once it settled);
-   * parallel, `undefined` (it is waited for at the end).
+   * Handler `index` returned a thenable, bounded here by its timeout if it
+   * has one: sequential, the promise of the rest of the dispatch (`run`
+   * again, from the next handler, once it settled); parallel, `undefined` (it
+   * is waited for at the end).
    */
   static wait(
     d: Dispatch,
     index: number,
     thenable: unknown,
   ): Promise<unknown> | undefined {
-    Dispatch.stateOf(d).next = index + 1;
-    const promise = Dispatch.timed(d, index, Promise.resolve(thenable));
-    if (d.#route.registry.parallel) {
-      (Dispatch.stateOf(d).pending ??= []).push(
+    const state = Dispatch.stateOf(d);
+    state.next = index + 1;
+    const { timeouts, registry } = d.#route;
+    const timeoutMs = timeouts[index] ?? registry.options.handlerTimeoutMs;
+    let promise = Promise.resolve(thenable);
+    if (timeoutMs !== undefined && timeoutMs !== Infinity) {
+      promise = withTimeout(promise, timeoutMs);
+    }
+    if (registry.parallel) {
+      (state.pending ??= []).push(
         promise.catch((cause) => Dispatch.failedAt(d, index, cause)),
       );
       return undefined;
@@ -211,19 +218,6 @@ export class Dispatch implements HandlerContext {
       Dispatch.failedAt(d, index, cause);
       return Dispatch.run(d);
     });
-  }
-
-  /** Handler `index`'s promise, bounded by its timeout. */
-  static timed(
-    d: Dispatch,
-    index: number,
-    promise: Promise<unknown>,
-  ): Promise<unknown> {
-    const { timeouts, registry } = d.#route;
-    const timeoutMs = timeouts[index] ?? registry.options.handlerTimeoutMs;
-    return timeoutMs === undefined || timeoutMs === Infinity
-      ? promise
-      : withTimeout(promise, timeoutMs);
   }
 
   /** Ends the dispatch once the handlers were called: at once, or once the parallel ones settled. */
