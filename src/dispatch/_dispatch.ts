@@ -379,13 +379,10 @@ function observed(
   signal: AbortSignal | undefined,
   route: Route,
 ): Promise<void> {
-  let result;
   const { observers, options } = route.registry;
-  if (observers.length) {
-    const dispatch = new Dispatch(event, depth, signal, route);
-    Dispatch.observe(dispatch, observers);
-    result = Dispatch.run(dispatch);
-  }
+  const dispatch = new Dispatch(event, depth, signal, route);
+  Dispatch.observe(dispatch, observers);
+  const result = Dispatch.run(dispatch);
   if (!route.handlers.length) options.onUnhandled?.(event);
   return result ? waitFor(result, signal) : DONE;
 }
