@@ -24,13 +24,7 @@ import {
 } from "./_call.ts";
 import type { EventHandler, HandlerContext, Publish } from "./handler.ts";
 import type { EventObserver } from "./options.ts";
-import {
-  NO_HANDLERS,
-  type Registry,
-  registryOf,
-  type Route,
-  routeOf,
-} from "./_route.ts";
+import { type Registry, registryOf, type Route } from "./_route.ts";
 
 type Handler = EventHandler;
 
@@ -307,7 +301,7 @@ export function keepShape(): void {
     createEvent("keep.shape"),
     0,
     undefined,
-    routeOf(registryOf({}), NO_HANDLERS),
+    registryOf({}).anyRoute,
   );
   Dispatch.stateOf(kept);
 }
