@@ -6,7 +6,7 @@ export function checkTimeout(name: string, value: unknown): void {
   checkArgument(
     value === undefined || value === Infinity ||
       (Number.isInteger(value) && (value as number) >= 1 &&
-        (value as number) <= 2 ** 31 - 1),
+        (value as number) <= 2147483647),
     name,
     "an integer from 1 to 2147483647 or Infinity",
     value,
