@@ -116,7 +116,7 @@ export class Dispatch implements HandlerContext {
       try {
         observer(d.#event, info);
       } catch (cause) {
-        Dispatch.failed(d, index - observers.length, observer, cause);
+        Dispatch.failed(d, index - observers.length, cause, observer);
       }
     }
   }
@@ -156,7 +156,7 @@ export class Dispatch implements HandlerContext {
           if (waiting) return waiting;
         }
       } catch (cause) {
-        stopped = Dispatch.failedAt(d, index, cause);
+        stopped = Dispatch.failed(d, index, cause);
       }
     }
     return d.#state ? Dispatch.end(d) : undefined;
@@ -203,13 +203,13 @@ export class Dispatch implements HandlerContext {
     }
     if (registry.parallel) {
       (state.pending ??= []).push(
-        promise.catch((cause) => Dispatch.failedAt(d, index, cause)),
+        promise.catch((cause) => Dispatch.failed(d, index, cause)),
       );
       return undefined;
     }
     // One reaction for both outcomes: a tick less per async handler.
     return promise.then(() => Dispatch.run(d), (cause) => {
-      Dispatch.failedAt(d, index, cause);
+      Dispatch.failed(d, index, cause);
       return Dispatch.run(d);
     });
   }
@@ -222,25 +222,24 @@ export class Dispatch implements HandlerContext {
       : Dispatch.settle(d);
   }
 
-  /** Records the failure of handler `index`; whether it stops the handlers after it. */
-  static failedAt(d: Dispatch, index: number, cause: unknown): boolean {
-    Dispatch.failed(d, index, d.#route.handlers[index] as Handler, cause);
-    return Dispatch.stopped(d);
-  }
-
-  /** Records a failure by the rule: reported now (isolate), kept (until the first, under "stop"). */
+  /**
+   * Records a failure at `position` (of a handler, or of an observer before
+   * them) by the rule: reported now (isolate), kept (until the first, under
+   * "stop"). Returns whether it stops the handlers after it.
+   */
   static failed(
     d: Dispatch,
     position: number,
-    handler: object,
     cause: unknown,
-  ): void {
-    const error = new HandlerError(d.#event, nameOf(handler), cause);
+    failing: object = d.#route.handlers[position] as Handler,
+  ): boolean {
+    const error = new HandlerError(d.#event, nameOf(failing), cause);
     const rule = d.#route.registry.rule;
     if (rule == "isolate") Dispatch.report(d, error);
     else if (!Dispatch.stopped(d)) {
       (Dispatch.stateOf(d).failures ??= []).push({ position, error });
     }
+    return Dispatch.stopped(d);
   }
 
   /**
