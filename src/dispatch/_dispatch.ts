@@ -214,12 +214,12 @@ export class Dispatch implements HandlerContext {
     });
   }
 
-  /** Ends the dispatch once the handlers were called: at once, or once the parallel ones settled. */
+  /** Ends a dispatch that has a state once the handlers were called: at once, or once the parallel ones settled. */
   static end(d: Dispatch): Promise<unknown> | undefined {
-    const pending = d.#state?.pending;
-    return pending
-      ? Promise.all(pending).then(() => Dispatch.settle(d))
-      : Dispatch.settle(d);
+    const state = d.#state as State;
+    return state.pending
+      ? Promise.all(state.pending).then(() => Dispatch.settle(d, state))
+      : Dispatch.settle(d, state);
   }
 
   /**
@@ -247,8 +247,8 @@ export class Dispatch implements HandlerContext {
    * every handler that runs has settled: one case per row of the table of
    * docs/dispatching.md.
    */
-  static settle(d: Dispatch): undefined {
-    const failures = d.#state?.failures
+  static settle(d: Dispatch, state: State): undefined {
+    const failures = state.failures
       ?.sort((a, b) => a.position - b.position)
       .map((failure) => failure.error);
     if (failures) {
@@ -261,13 +261,12 @@ export class Dispatch implements HandlerContext {
         default: // "first": the others are reported; the first is the
           // rejection, unless onHandlerError threw (then it is reported too).
           for (const error of failures.slice(1)) Dispatch.report(d, error);
-          if (!d.#state?.reported) throw first;
+          if (!state.reported) throw first;
           Dispatch.report(d, first);
       }
     }
     // "isolate" (and "first"): what onHandlerError threw first.
-    const reported = d.#state?.reported;
-    if (reported) throw reported.error;
+    if (state.reported) throw state.reported.error;
   }
 
   static report(d: Dispatch, error: HandlerError): void {
