@@ -196,14 +196,13 @@ export async function dispatchAll(
     const definition = registry.handlers.get(event.eventType)?.definition;
     if (definition) refuse(definition, event);
   }
-  const collect = registry.rule == "collect";
   const failures: HandlerError[] = [];
   let firstFailed: DomainEvent | undefined;
   for (const [index, event] of list.entries()) {
     try {
       await dispatchAt(registry, event, 0, signal);
     } catch (error) {
-      if (collect && error instanceof DispatchError) {
+      if (registry.rule == "collect" && error instanceof DispatchError) {
         firstFailed ??= event;
         failures.push(...error.errors);
         continue;
