@@ -201,7 +201,7 @@ export class Dispatch implements HandlerContext {
     if (timeoutMs !== undefined && timeoutMs !== Infinity) {
       promise = withTimeout(promise, timeoutMs);
     }
-    if (registry.parallel) {
+    if (registry.options.concurrency == "parallel") {
       (state.pending ??= []).push(
         promise.catch((cause) => Dispatch.failed(d, index, cause)),
       );

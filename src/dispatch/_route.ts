@@ -82,9 +82,7 @@ export interface Registry {
   readonly options: DispatcherOptions;
   readonly maxDepth: number;
   readonly rule: Rule;
-  /** Whether handlers are all called before any is waited for. */
-  readonly parallel: boolean;
-  /** Each type's entry; the `registerAny` one under `null`. */
+    /** Each type's entry; the `registerAny` one under `null`. */
   readonly handlers: Map<string | null, Entry>;
   /** The route of each type with handlers of its own, from `handlers`. */
   readonly routes: Map<string, Route>;
@@ -105,7 +103,6 @@ export function registryOf(options: DispatcherOptions): Registry {
     options: checked,
     maxDepth: checked.maxDepth,
     rule: ruleOf(checked),
-    parallel: checked.concurrency == "parallel",
     handlers: new Map(),
     routes: new Map(),
     anyRoute: undefined as unknown as Route,
