@@ -97,15 +97,19 @@ export function withTimeout(
   });
 }
 
-/** `work`, or a rejection with `signal.reason` as soon as `signal` aborts. */
+/**
+ * `work`, or a rejection with `signal.reason` as soon as `signal` aborts;
+ * `work` itself without a signal.
+ */
 export function abortable(
   work: Promise<unknown>,
-  signal: AbortSignal,
-): Promise<unknown> {
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (!signal) return work as Promise<void>;
   return race(work, (reject) => {
     const stop = () => reject(signal.reason);
     if (signal.aborted) stop();
     signal.addEventListener("abort", stop);
     return () => signal.removeEventListener("abort", stop);
-  });
+  }) as Promise<void>;
 }

@@ -320,14 +320,6 @@ export function refuse(
   if (refused) throw refused;
 }
 
-/** The dispatch's promise: `result`, rejected once `signal` aborts. */
-function waitFor(
-  result: Promise<unknown>,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  return (signal ? abortable(result, signal) : result) as Promise<void>;
-}
-
 function tooDeep(registry: Registry, event: DomainEvent): never {
   throw new MaxDepthExceededError(event.eventType, registry.maxDepth);
 }
@@ -358,7 +350,7 @@ export function dispatchAt(
       return observed(event, depth, signal, route);
     }
     const result = Dispatch.run(new Dispatch(event, depth, signal, route));
-    return result ? waitFor(result, signal) : DONE;
+    return result ? abortable(result, signal) : DONE;
   } catch (error) {
     return Promise.reject(error);
   }
@@ -376,5 +368,5 @@ function observed(
   Dispatch.observe(dispatch, observers);
   const result = Dispatch.run(dispatch);
   if (!route.handlers.length) options.onUnhandled?.(event);
-  return result ? waitFor(result, signal) : DONE;
+  return result ? abortable(result, signal) : DONE;
 }

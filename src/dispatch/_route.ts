@@ -82,7 +82,7 @@ export interface Registry {
   readonly options: DispatcherOptions;
   readonly maxDepth: number;
   readonly rule: Rule;
-    /** Each type's entry; the `registerAny` one under `null`. */
+  /** Each type's entry; the `registerAny` one under `null`. */
   readonly handlers: Map<string | null, Entry>;
   /** The route of each type with handlers of its own, from `handlers`. */
   readonly routes: Map<string, Route>;
