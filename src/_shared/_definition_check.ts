@@ -32,17 +32,17 @@ export function isCheckable(value: object): value is CheckedDefinition {
 }
 
 /**
- * Why `definition` refuses `event`, an event of its type; `undefined` when it
- * accepts it. Events its `create` made are accepted without a look (so are
+ * Throws why `definition` refuses `event`, an event of its type (an
+ * InvalidEventError); returns when it accepts it. Events its `create` made are accepted without a look (so are
  * those `parseEvent` made with it); any other is checked once, by the
  * definition's schema, or by its `is` for a definition `defineEvent` did not
  * make.
  */
-export function refusal(
+export function refuse(
   definition: CheckedDefinition,
   event: DomainEvent,
-): InvalidEventError | undefined {
-  if (sealedBy(event) === definition) return undefined;
+): void {
+  if (sealedBy(event) === definition) return;
   let seen = verdicts.get(definition);
   if (!seen) verdicts.set(definition, seen = new WeakMap());
   let verdict = seen.get(event);
@@ -57,7 +57,7 @@ export function refusal(
     }
     seen.set(event, verdict);
   }
-  if (verdict === null) return undefined;
+  if (verdict === null) return;
   const issues: readonly EventIssue[] = verdict instanceof InvalidEventError
     ? verdict.issues
     : [{ path: "payload", message: "expected a payload it accepts" }];
@@ -68,5 +68,5 @@ export function refusal(
   error.message = `the "${definition.type}" definition refuses event ${
     JSON.stringify(event.eventId)
   }: ${error.message}`;
-  return error;
+  throw error;
 }

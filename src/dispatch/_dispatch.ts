@@ -4,7 +4,7 @@ import {
 } from "../_shared/_caused_event.ts";
 import {
   type CheckedDefinition,
-  refusal,
+  refuse,
 } from "../_shared/_definition_check.ts";
 import { sealedBy } from "../_shared/_envelope.ts";
 import { createEvent } from "../event/create_event.ts";
@@ -309,15 +309,6 @@ function checkedSeal(event: DomainEvent): object | null | undefined {
   const sealed = sealedBy(event);
   if (sealed === undefined) assertDomainEvent(event);
   return sealed;
-}
-
-/** Throws the InvalidEventError of an event its type's definition refuses. */
-export function refuse(
-  definition: CheckedDefinition,
-  event: DomainEvent,
-): void {
-  const refused = refusal(definition, event);
-  if (refused) throw refused;
 }
 
 function tooDeep(registry: Registry, event: DomainEvent): never {

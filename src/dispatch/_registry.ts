@@ -3,7 +3,7 @@ import {
   checkOptions,
   isHandler,
 } from "../_shared/_arguments.ts";
-import { isCheckable } from "../_shared/_definition_check.ts";
+import { isCheckable, refuse } from "../_shared/_definition_check.ts";
 import { makeDisposable } from "../_shared/_disposable.ts";
 import {
   DispatchError,
@@ -12,7 +12,7 @@ import {
 } from "../event/errors.ts";
 import { assertDomainEvent } from "../event/guards.ts";
 import type { DomainEvent } from "../event/types.ts";
-import { dispatchAt, refuse } from "./_dispatch.ts";
+import { dispatchAt } from "./_dispatch.ts";
 import { checkTimeout } from "./_options.ts";
 import { type Entry, NO_HANDLERS, type Registry, routeOf } from "./_route.ts";
 import type { EventHandler, Middleware, Unsubscribe } from "./handler.ts";
