@@ -2,10 +2,7 @@ import {
   createCausedEvent,
   type PublishTarget,
 } from "../_shared/_caused_event.ts";
-import {
-  type CheckedDefinition,
-  refuse,
-} from "../_shared/_definition_check.ts";
+import { refuse } from "../_shared/_definition_check.ts";
 import { sealedBy } from "../_shared/_envelope.ts";
 import { createEvent } from "../event/create_event.ts";
 import {
