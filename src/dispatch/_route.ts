@@ -63,16 +63,6 @@ export function routeOf(registry: Registry, own: Entry): Route {
  */
 export type Rule = "stop" | "first" | "collect" | "isolate";
 
-/** The rule of a dispatcher's options. */
-export function ruleOf(options: DispatcherOptions): Rule {
-  const { errorMode } = options;
-  return errorMode == "collect" || errorMode == "isolate"
-    ? errorMode
-    : options.concurrency == "parallel"
-    ? "first"
-    : "stop";
-}
-
 /**
  * What an `InProcessEventDispatcher` holds: its options, checked, and what
  * is registered. Changed only by the functions of _registry.ts; read by
@@ -99,10 +89,15 @@ export interface Registry {
  */
 export function registryOf(options: DispatcherOptions): Registry {
   const checked = checkDispatcherOptions(options);
+  const { errorMode } = checked;
   const registry: Registry = {
     options: checked,
     maxDepth: checked.maxDepth,
-    rule: ruleOf(checked),
+    rule: errorMode == "collect" || errorMode == "isolate"
+      ? errorMode
+      : checked.concurrency == "parallel"
+      ? "first"
+      : "stop",
     handlers: new Map(),
     routes: new Map(),
     anyRoute: undefined as unknown as Route,
