@@ -98,8 +98,8 @@ export function remove(
   if (position < 0) return false;
   const kept = (_: unknown, index: number) => index != position;
   set(registry, type, {
+    ...entry,
     handlers: entry.handlers.filter(kept),
-    definition: entry.definition,
     timeouts: entry.timeouts.filter(kept),
   });
   return true;
