@@ -308,10 +308,6 @@ function checkedSeal(event: DomainEvent): object | null | undefined {
   return sealed;
 }
 
-function tooDeep(registry: Registry, event: DomainEvent): never {
-  throw new MaxDepthExceededError(event.eventType, registry.maxDepth);
-}
-
 /**
  * Dispatches `event` at `depth` in `registry`: where every dispatch starts
  * (top-level, nested, and each of `dispatchAll`'s). The signal is checked
@@ -329,7 +325,9 @@ export function dispatchAt(
   try {
     if (signal?.aborted) throw signal.reason;
     const sealed = checkedSeal(event);
-    if (depth > registry.maxDepth) tooDeep(registry, event);
+    if (depth > registry.maxDepth) {
+      throw new MaxDepthExceededError(event.eventType, registry.maxDepth);
+    }
     const route = registry.routes.get(event.eventType) ?? registry.anyRoute;
     // Events its `create` made pass without a call (the hot path).
     const definition = route.own.definition;
