@@ -74,15 +74,13 @@ export function add(
       `register: expected the definition already registered for "${type}", got another definition of that type`,
     );
   }
-  if (!entry.handlers.includes(handler)) {
-    set(registry, type, {
-      handlers: [...entry.handlers, handler],
-      definition: known ?? definition,
-      timeouts: [...entry.timeouts, timeoutMs],
-    });
-  } else if (definition && !known) {
-    set(registry, type, { ...entry, definition });
-  }
+  // A handler registered again keeps its place and timeout.
+  const added = !entry.handlers.includes(handler);
+  set(registry, type, {
+    handlers: added ? [...entry.handlers, handler] : entry.handlers,
+    definition: known ?? definition,
+    timeouts: added ? [...entry.timeouts, timeoutMs] : entry.timeouts,
+  });
   return unsubscriber(() => remove(registry, type, handler));
 }
 
