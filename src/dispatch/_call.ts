@@ -79,11 +79,15 @@ function race(
   });
 }
 
-/** `promise`, or a TimeoutError once `ms` have passed. */
+/**
+ * `promise`, or a TimeoutError once `ms` have passed; `promise` itself
+ * without a timeout (`undefined` or `Infinity`).
+ */
 export function withTimeout(
   promise: Promise<unknown>,
-  ms: number,
+  ms: number | undefined,
 ): Promise<unknown> {
+  if (ms === undefined || ms === Infinity) return promise;
   return race(promise, (reject) => {
     const timer = setTimeout(() => {
       reject(

@@ -20,7 +20,6 @@ import {
   withTimeout,
 } from "./_call.ts";
 import type { EventHandler, HandlerContext, Publish } from "./handler.ts";
-import type { EventObserver } from "./options.ts";
 import { type Registry, registryOf, type Route } from "./_route.ts";
 
 type Handler = EventHandler;
@@ -106,18 +105,6 @@ export class Dispatch implements HandlerContext {
       dispatchAt(this.#route.registry, event, this.depth + 1, this.#signal);
   }
 
-  /** Shows the event to the observers first: a throw is a failure placed before the handlers'. */
-  static observe(d: Dispatch, observers: readonly EventObserver[]): void {
-    const info = { depth: d.depth };
-    for (const [index, observer] of observers.entries()) {
-      try {
-        observer(d.#event, info);
-      } catch (cause) {
-        Dispatch.failed(d, index - observers.length, cause, observer);
-      }
-    }
-  }
-
   /**
    * Calls the handlers from the first not called yet, checking the signal
    * after each, until one must be waited for (`wait`) or all were called;
@@ -194,10 +181,7 @@ export class Dispatch implements HandlerContext {
     state.next = index + 1;
     const { timeouts, registry } = d.#route;
     const timeoutMs = timeouts[index] ?? registry.options.handlerTimeoutMs;
-    let promise = Promise.resolve(thenable);
-    if (timeoutMs !== undefined && timeoutMs !== Infinity) {
-      promise = withTimeout(promise, timeoutMs);
-    }
+    const promise = withTimeout(Promise.resolve(thenable), timeoutMs);
     if (registry.options.concurrency == "parallel") {
       (state.pending ??= []).push(
         promise.catch((cause) => Dispatch.failed(d, index, cause)),
@@ -351,7 +335,15 @@ function observed(
 ): Promise<void> {
   const { observers, options } = route.registry;
   const dispatch = new Dispatch(event, depth, signal, route);
-  Dispatch.observe(dispatch, observers);
+  // The observers first: a throw is a failure placed before the handlers'.
+  const info = { depth };
+  for (const [index, observer] of observers.entries()) {
+    try {
+      observer(event, info);
+    } catch (cause) {
+      Dispatch.failed(dispatch, index - observers.length, cause, observer);
+    }
+  }
   const result = Dispatch.run(dispatch);
   if (!route.handlers.length) options.onUnhandled?.(event);
   return result ? abortable(result, signal) : DONE;
