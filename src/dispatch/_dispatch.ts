@@ -54,10 +54,11 @@ let never: AbortSignal | undefined;
  * One dispatch of one event to its handlers: the context its handlers get,
  * and the steps that run it, as static functions of it (an instance has only
  * its fields and the context's getters, so it stays as cheap to make as a
- * context). It reads top to bottom: `observe` (when the dispatcher has
- * observers), `run`, the one loop that calls the handlers, each after the
- * one before has returned (and, sequential, settled), then `settle`, the
- * one step that resolves or rejects the dispatch by its rule. Its state is
+ * context). It reads top to bottom (`observed` shows the event to the
+ * observers first, when the dispatcher has any): `run`, the one loop that
+ * calls the handlers, each after the one before has returned (and,
+ * sequential, settled), then `settle`, the one step that resolves or
+ * rejects the dispatch by its rule. Its state is
  * `#state`, made once it is not only synchronous successes: a dispatch whose
  * handlers all return synchronously makes no promise.
  */
