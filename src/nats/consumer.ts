@@ -253,6 +253,8 @@ async function handle(
   try {
     await inbox.handle(name, event, (tx) => dispatcher(tx).dispatch(event));
   } catch (error) {
+    // Told first: a retryDelayMs that throws must not hide the failure.
+    onError(error);
     message.nak(checkInteger(
       retryDelayMs(message.info.deliveryCount),
       "retryDelayMs",
@@ -260,7 +262,6 @@ async function handle(
       86_400_000,
     ));
     counts.retried++;
-    onError(error);
     return;
   }
   try {
