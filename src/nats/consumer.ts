@@ -5,6 +5,7 @@ import type { EventDefinition } from "../event/event_definition.ts";
 import type { DomainEvent } from "../event/types.ts";
 import type { SqlQueryable } from "../postgres/database.ts";
 import type { PostgresInbox } from "../postgres/inbox.ts";
+import { isUnstorable } from "../postgres/_text.ts";
 import { checkInteger } from "./_checks.ts";
 import type {
   JetStreamFetch,
@@ -51,7 +52,7 @@ export interface ConsumeEventsOptions {
   definitions: readonly EventDefinition<string, any, any>[];
   /** The inbox that runs each event's dispatch once per `name`. */
   inbox: Pick<PostgresInbox, "handle">;
-  /** The inbox's consumer name, 1 to 128 characters. */
+  /** The inbox's consumer name, 1 to 128 characters, without NUL or lone surrogates. */
   name: string;
   /**
    * Builds the dispatcher of one event inside its inbox transaction `tx`:
@@ -317,9 +318,10 @@ function readOptions(options: ConsumeEventsOptions) {
     inbox,
   );
   checkArgument(
-    typeof name == "string" && name.length >= 1 && name.length <= 128,
+    typeof name == "string" && name.length >= 1 && name.length <= 128 &&
+      !isUnstorable(name),
     "name",
-    "a consumer name of 1 to 128 characters",
+    "a consumer name of 1 to 128 characters, without NUL or lone surrogates",
     name,
   );
   checkArgument(

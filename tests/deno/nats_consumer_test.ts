@@ -437,6 +437,9 @@ describe("consumeEvents", () => {
       [{ ...valid, inbox: {} }, /^inbox: expected a PostgresInbox/],
       [{ ...valid, name: "" }, /^name: expected a consumer name/],
       [{ ...valid, name: "x".repeat(129) }, /^name: /],
+      // The inbox would refuse it at every message: each one nak'ed forever.
+      [{ ...valid, name: "led\u0000ger" }, /^name: /],
+      [{ ...valid, name: "\ud800" }, /^name: /],
       [
         { ...valid, dispatcher: new InProcessEventDispatcher() },
         /^dispatcher: expected a function/,
