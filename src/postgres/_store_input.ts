@@ -97,14 +97,23 @@ export function eventRows(
   }));
 }
 
-/** One row per publication to create: each event's listeners, in order. */
+/**
+ * One row per publication to create: each event's listeners, in order. An
+ * event given twice is stored once (the events insert ignores the second),
+ * so its publications are listed once too.
+ */
 export function publicationRows(
   events: readonly DomainEvent[],
   byType: ReadonlyMap<string, readonly { readonly id: string }[]>,
   any: readonly { readonly id: string }[],
 ): { n: number; i: string; l: string }[] {
   const targets: { n: number; i: string; l: string }[] = [];
+  const seen = new Set<string>();
   for (const { eventId, eventType } of events) {
+    // PostgreSQL's uuid equality: the case of the digits does not matter.
+    const key = eventId.toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
     for (const { id } of [...byType.get(eventType) ?? [], ...any]) {
       targets.push({ n: targets.length, i: eventId, l: id });
     }

@@ -350,6 +350,28 @@ describe("edges: misuse and input PostgreSQL cannot take as it is", () => {
     await drain(outbox);
     assert.equal(runs, 2);
   });
+
+  it("stores an event given twice in one call once, with one publication per listener", async () => {
+    const outbox = await fresh();
+    let runs = 0;
+    outbox.register("a.b", "count", () => {
+      runs++;
+    });
+    outbox.registerAny("audit", () => {});
+    const event = createEvent("a.b");
+    const upper = createEvent("a.b", {}, {
+      eventId: event.eventId.toUpperCase(),
+    });
+    assert.deepEqual(
+      await storeIn(outbox, [event, createEvent("c.d"), event, upper]),
+      {
+        events: 2,
+        publications: 3,
+      },
+    );
+    await drain(outbox);
+    assert.equal(runs, 1);
+  });
 });
 
 async function mailerAttempts(outbox: PostgresOutbox): Promise<number[]> {
