@@ -110,10 +110,8 @@ export function publicationRows(
   const targets: { n: number; i: string; l: string }[] = [];
   const seen = new Set<string>();
   for (const { eventId, eventType } of events) {
-    // PostgreSQL's uuid equality: the case of the digits does not matter.
-    const key = eventId.toLowerCase();
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (seen.has(eventId)) continue;
+    seen.add(eventId);
     for (const { id } of [...byType.get(eventType) ?? [], ...any]) {
       targets.push({ n: targets.length, i: eventId, l: id });
     }

@@ -359,6 +359,7 @@ describe("edges: misuse and input PostgreSQL cannot take as it is", () => {
     });
     outbox.registerAny("audit", () => {});
     const event = createEvent("a.b");
+    // createEvent keeps an eventId lower-case: the same event again.
     const upper = createEvent("a.b", {}, {
       eventId: event.eventId.toUpperCase(),
     });
