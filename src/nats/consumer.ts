@@ -5,6 +5,7 @@ import type { EventDefinition } from "../event/event_definition.ts";
 import type { DomainEvent } from "../event/types.ts";
 import type { SqlQueryable } from "../postgres/database.ts";
 import type { PostgresInbox } from "../postgres/inbox.ts";
+import { sleep } from "../postgres/_sleep.ts";
 import { isUnstorable } from "../postgres/_text.ts";
 import { checkInteger } from "./_checks.ts";
 import type {
@@ -221,7 +222,7 @@ export async function consumeEvents(
       // A pull that failed (the broker is away, missed heartbeats) loses
       // nothing: what was not acked comes back.
       onError(error);
-      await pause(PULL_RETRY_MS, signal);
+      await sleep(PULL_RETRY_MS, signal);
     } finally {
       signal.removeEventListener("abort", stopPull);
     }
@@ -365,17 +366,4 @@ function readOptions(options: ConsumeEventsOptions) {
 
 function defaultRetryDelay(deliveryCount: number): number {
   return Math.min(1_000 * 2 ** (deliveryCount - 1), 60_000);
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
 }
