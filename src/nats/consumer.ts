@@ -5,8 +5,8 @@ import type { EventDefinition } from "../event/event_definition.ts";
 import type { DomainEvent } from "../event/types.ts";
 import type { SqlQueryable } from "../postgres/database.ts";
 import type { PostgresInbox } from "../postgres/inbox.ts";
-import { sleep } from "../postgres/_sleep.ts";
-import { isUnstorable } from "../postgres/_text.ts";
+import { sleep } from "../_shared/_sleep.ts";
+import { isUnstorable } from "../_shared/_text.ts";
 import { checkInteger } from "./_checks.ts";
 import type {
   JetStreamFetch,

@@ -5,7 +5,7 @@ import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
 import { describeValue } from "../_shared/_messages.ts";
 import type { DomainEvent } from "../event/types.ts";
 import { checkTablePrefix } from "./_sql.ts";
-import { errorText, isUnstorable } from "./_text.ts";
+import { errorText, isUnstorable } from "../_shared/_text.ts";
 import type { CircuitBreakerOptions } from "./listener_types.ts";
 import type {
   PostgresOutboxOptions,

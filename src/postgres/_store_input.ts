@@ -4,7 +4,7 @@ import type { DomainEvent } from "../event/types.ts";
 import { checkArgument } from "../_shared/_arguments.ts";
 import { describeValue } from "../_shared/_messages.ts";
 import { isQueryable } from "./_sql.ts";
-import { storableText } from "./_text.ts";
+import { storableText } from "../_shared/_text.ts";
 
 /** PostgreSQL's earliest timestamptz (4713 BC), in ms since 1970, plus a day. */
 const EARLIEST_MS = -210_866_673_600_000;
