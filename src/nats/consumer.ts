@@ -5,6 +5,8 @@ import type { EventDefinition } from "../event/event_definition.ts";
 import type { DomainEvent } from "../event/types.ts";
 import type { SqlQueryable } from "../postgres/database.ts";
 import type { PostgresInbox } from "../postgres/inbox.ts";
+import { sleep } from "../_shared/_sleep.ts";
+import { isUnstorable } from "../_shared/_text.ts";
 import { checkInteger } from "./_checks.ts";
 import type {
   JetStreamFetch,
@@ -51,7 +53,7 @@ export interface ConsumeEventsOptions {
   definitions: readonly EventDefinition<string, any, any>[];
   /** The inbox that runs each event's dispatch once per `name`. */
   inbox: Pick<PostgresInbox, "handle">;
-  /** The inbox's consumer name, 1 to 128 characters. */
+  /** The inbox's consumer name, 1 to 128 characters, without NUL or lone surrogates. */
   name: string;
   /**
    * Builds the dispatcher of one event inside its inbox transaction `tx`:
@@ -220,7 +222,7 @@ export async function consumeEvents(
       // A pull that failed (the broker is away, missed heartbeats) loses
       // nothing: what was not acked comes back.
       onError(error);
-      await pause(PULL_RETRY_MS, signal);
+      await sleep(PULL_RETRY_MS, signal);
     } finally {
       signal.removeEventListener("abort", stopPull);
     }
@@ -253,6 +255,8 @@ async function handle(
   try {
     await inbox.handle(name, event, (tx) => dispatcher(tx).dispatch(event));
   } catch (error) {
+    // Told first: a retryDelayMs that throws must not hide the failure.
+    onError(error);
     message.nak(checkInteger(
       retryDelayMs(message.info.deliveryCount),
       "retryDelayMs",
@@ -260,7 +264,6 @@ async function handle(
       86_400_000,
     ));
     counts.retried++;
-    onError(error);
     return;
   }
   try {
@@ -316,9 +319,10 @@ function readOptions(options: ConsumeEventsOptions) {
     inbox,
   );
   checkArgument(
-    typeof name == "string" && name.length >= 1 && name.length <= 128,
+    typeof name == "string" && name.length >= 1 && name.length <= 128 &&
+      !isUnstorable(name),
     "name",
-    "a consumer name of 1 to 128 characters",
+    "a consumer name of 1 to 128 characters, without NUL or lone surrogates",
     name,
   );
   checkArgument(
@@ -362,17 +366,4 @@ function readOptions(options: ConsumeEventsOptions) {
 
 function defaultRetryDelay(deliveryCount: number): number {
   return Math.min(1_000 * 2 ** (deliveryCount - 1), 60_000);
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
 }

@@ -5,7 +5,7 @@ import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
 import { describeValue } from "../_shared/_messages.ts";
 import type { DomainEvent } from "../event/types.ts";
 import { checkTablePrefix } from "./_sql.ts";
-import { errorText, isUnstorable } from "./_text.ts";
+import { errorText, isUnstorable } from "../_shared/_text.ts";
 import type { CircuitBreakerOptions } from "./listener_types.ts";
 import type {
   PostgresOutboxOptions,
@@ -233,6 +233,9 @@ export function readStartOptions(options: unknown):
   };
 }
 
+/** PostgreSQL's largest bigint: no publication id is past it. */
+const MAX_BIGINT = 2n ** 63n - 1n;
+
 /** The filter of `resubmit`, checked, as its statement's parameters. */
 export function readResubmitFilter(filter: unknown): (string | null)[] {
   checkOptions(filter, ["listenerId", "eventId", "id"], "resubmit");
@@ -246,7 +249,9 @@ export function readResubmitFilter(filter: unknown): (string | null)[] {
     eventId,
   );
   checkArgument(
-    id === undefined || (typeof id === "string" && /^[1-9]\d{0,18}$/.test(id)),
+    id === undefined ||
+      (typeof id === "string" && /^[1-9]\d{0,18}$/.test(id) &&
+        BigInt(id) <= MAX_BIGINT),
     "id",
     "a publication id (digits)",
     id,

@@ -18,7 +18,7 @@ import {
 import type { ListenerOptions, PausedListener } from "./listener_types.ts";
 import { inTransaction } from "./_sql.ts";
 import type { OutboxStatements } from "./_statements.ts";
-import { errorText, MAX_ERROR_TEXT, storableText } from "./_text.ts";
+import { errorText, MAX_ERROR_TEXT, storableText } from "../_shared/_text.ts";
 import type { PostgresDatabase, SqlQueryable } from "./database.ts";
 import type {
   OutboxContext,

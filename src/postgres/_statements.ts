@@ -13,8 +13,9 @@ export interface OutboxStatements {
   readonly store: string;
   /**
    * $1 limit, $2 lease ms, $3 lease token, $4 listener ids JSON → claimed
-   * rows, by id. A publication with an ordering key waits while an earlier
-   * one of its listener and key is not completed.
+   * rows, by id. A publication with an ordering key waits while one of its
+   * listener and key whose event was stored earlier (by `seq`, so a
+   * backfilled publication keeps its event's place) is not completed.
    */
   readonly claim: string;
   /**
@@ -118,9 +119,11 @@ export function outboxStatements(prefix: string): OutboxStatements {
           AND listener_id IN (SELECT json_array_elements_text($4::text::json))
           AND (ordering_key IS NULL OR NOT EXISTS (
             SELECT 1 FROM ${publications} AS q
+            JOIN ${events} AS qe ON qe.event_id = q.event_id
             WHERE q.listener_id = p.listener_id
               AND q.ordering_key = p.ordering_key
-              AND q.status <> 'completed' AND q.id < p.id
+              AND q.status <> 'completed'
+              AND qe.seq < (SELECT seq FROM ${events} WHERE event_id = p.event_id)
           ))
         ORDER BY available_at, id
         LIMIT $1::int

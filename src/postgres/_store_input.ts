@@ -4,7 +4,7 @@ import type { DomainEvent } from "../event/types.ts";
 import { checkArgument } from "../_shared/_arguments.ts";
 import { describeValue } from "../_shared/_messages.ts";
 import { isQueryable } from "./_sql.ts";
-import { storableText } from "./_text.ts";
+import { storableText } from "../_shared/_text.ts";
 
 /** PostgreSQL's earliest timestamptz (4713 BC), in ms since 1970, plus a day. */
 const EARLIEST_MS = -210_866_673_600_000;
@@ -97,14 +97,21 @@ export function eventRows(
   }));
 }
 
-/** One row per publication to create: each event's listeners, in order. */
+/**
+ * One row per publication to create: each event's listeners, in order. An
+ * event given twice is stored once (the events insert ignores the second),
+ * so its publications are listed once too.
+ */
 export function publicationRows(
   events: readonly DomainEvent[],
   byType: ReadonlyMap<string, readonly { readonly id: string }[]>,
   any: readonly { readonly id: string }[],
 ): { n: number; i: string; l: string }[] {
   const targets: { n: number; i: string; l: string }[] = [];
+  const seen = new Set<string>();
   for (const { eventId, eventType } of events) {
+    if (seen.has(eventId)) continue;
+    seen.add(eventId);
     for (const { id } of [...byType.get(eventType) ?? [], ...any]) {
       targets.push({ n: targets.length, i: eventId, l: id });
     }

@@ -10,7 +10,7 @@ import type { PostgresDatabase, SqlQueryable } from "./database.ts";
 import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
 import { checkDate } from "./_outbox_options.ts";
 import { namingMigrate } from "./_missing.ts";
-import { isUnstorable } from "./_text.ts";
+import { isUnstorable } from "../_shared/_text.ts";
 
 /**
  * Options for {@linkcode PostgresInbox}.

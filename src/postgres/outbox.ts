@@ -21,7 +21,7 @@ import {
   registeredType,
 } from "./_outbox_options.ts";
 import { type Listener, newListener, pausedOf, runBatch } from "./_relay.ts";
-import { sleep } from "./_sleep.ts";
+import { sleep } from "../_shared/_sleep.ts";
 import {
   checkEvents,
   checkTransaction,
@@ -29,7 +29,7 @@ import {
   orderingKeyOf,
   publicationRows,
 } from "./_store_input.ts";
-import { storableText } from "./_text.ts";
+import { storableText } from "../_shared/_text.ts";
 import type {
   BackfillOptions,
   ListenerOptions,

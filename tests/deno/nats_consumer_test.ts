@@ -274,6 +274,27 @@ describe("consumeEvents", () => {
     );
   });
 
+  it("a retryDelayMs that throws still reports the dispatch's failure", async () => {
+    const event = OrderPlaced.create({ orderId: "o_1" });
+    const failure = new Error("the warehouse is down");
+    const bad = message(json(event), 1);
+    const { run, errors } = await setup(
+      [[bad]],
+      {
+        retryDelayMs: () => {
+          throw new Error("delay table missing");
+        },
+      },
+      () => Promise.reject(failure),
+    );
+    await run();
+    assert.ok(
+      errors.some((e) => (e as Error).cause === failure),
+      "the handler's failure reaches onError",
+    );
+    assert.match(String(errors.at(-1)), /delay table missing/);
+  });
+
   it("reports an ack lost in an outage; the redelivery finds the claim", async () => {
     const event = OrderPlaced.create({ orderId: "o_1" });
     const lost = new Error("TIMEOUT");
@@ -416,6 +437,9 @@ describe("consumeEvents", () => {
       [{ ...valid, inbox: {} }, /^inbox: expected a PostgresInbox/],
       [{ ...valid, name: "" }, /^name: expected a consumer name/],
       [{ ...valid, name: "x".repeat(129) }, /^name: /],
+      // The inbox would refuse it at every message: each one nak'ed forever.
+      [{ ...valid, name: "led\u0000ger" }, /^name: /],
+      [{ ...valid, name: "\ud800" }, /^name: /],
       [
         { ...valid, dispatcher: new InProcessEventDispatcher() },
         /^dispatcher: expected a function/,

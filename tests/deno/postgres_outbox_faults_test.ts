@@ -350,6 +350,29 @@ describe("edges: misuse and input PostgreSQL cannot take as it is", () => {
     await drain(outbox);
     assert.equal(runs, 2);
   });
+
+  it("stores an event given twice in one call once, with one publication per listener", async () => {
+    const outbox = await fresh();
+    let runs = 0;
+    outbox.register("a.b", "count", () => {
+      runs++;
+    });
+    outbox.registerAny("audit", () => {});
+    const event = createEvent("a.b");
+    // createEvent keeps an eventId lower-case: the same event again.
+    const upper = createEvent("a.b", {}, {
+      eventId: event.eventId.toUpperCase(),
+    });
+    assert.deepEqual(
+      await storeIn(outbox, [event, createEvent("c.d"), event, upper]),
+      {
+        events: 2,
+        publications: 3,
+      },
+    );
+    await drain(outbox);
+    assert.equal(runs, 1);
+  });
 });
 
 async function mailerAttempts(outbox: PostgresOutbox): Promise<number[]> {
@@ -607,6 +630,29 @@ describe("backfill", () => {
     assert.equal(await later.backfill("everything", { since: new Date(0) }), 4);
     await drain(later);
     assert.deepEqual(seen, [1, 2, 3]);
+  });
+
+  it("keeps one key in store order when events stored after the deploy already have their publications", async () => {
+    const old = await fresh({ orderingKey: () => "k" });
+    await storeIn(old, [1, 2].map((n) => createEvent("order.placed", { n })));
+    const later = new PostgresOutbox(db, {
+      tablePrefix: old.tables.events.slice(0, -6),
+      orderingKey: () => "k",
+    });
+    const seen: number[] = [];
+    later.register("order.placed", "analytics", (event) => {
+      seen.push(event.payload.n as number);
+    });
+    // Stored by the new code before the operator ran the backfill.
+    await storeIn(later, createEvent("order.placed", { n: 3 }));
+    assert.equal(await later.backfill("analytics"), 2);
+    await drain(later);
+    assert.deepEqual(seen, [1, 2, 3]);
+  });
+
+  it("backfill refuses what it cannot take", async () => {
+    const later = await fresh();
+    later.register("order.placed", "analytics", () => {});
     await assert.rejects(
       later.backfill("nobody"),
       /^TypeError: listenerId: expected the id of a listener registered/,

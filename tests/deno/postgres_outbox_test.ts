@@ -960,6 +960,11 @@ describe("bad input", () => {
         () => outbox.resubmit({ id: "1 OR 1=1" }),
         /^id: expected a publication id \(digits\), got "1 OR 1=1"/,
       ],
+      // Past PostgreSQL's bigint: no publication has it.
+      [
+        () => outbox.resubmit({ id: "9223372036854775808" }),
+        /^id: expected a publication id/,
+      ],
       [() => outbox.resubmit({ listenerId: "" }), /^listenerId: /],
       [
         () => outbox.purgeCompleted({ olderThan: new Date(NaN) }),

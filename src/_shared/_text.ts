@@ -1,4 +1,4 @@
-import { describeValue } from "../_shared/_messages.ts";
+import { describeValue } from "./_messages.ts";
 
 /** The longest error text recorded on a publication, in UTF-16 code units. */
 export const MAX_ERROR_TEXT = 8192;
