@@ -114,6 +114,11 @@ type Outcome =
 /** Where a retryLater's wish travels from the listener to its run. */
 class RetryLater extends Error {
   override name = "RetryLater";
+  readonly ms: number;
+  constructor(ms: number) {
+    super(`retryLater(${ms})`);
+    this.ms = ms;
+  }
 }
 
 /**
@@ -174,7 +179,7 @@ async function run(
   row: ClaimedRow,
   token: string,
 ): Promise<Outcome> {
-  let later: number | undefined;
+  let later: RetryLater | undefined;
   try {
     const event = parseEvent(row.body, {
       definition: listener.definition,
@@ -191,8 +196,8 @@ async function run(
           `an integer from 0 to ${MAX_DELAY_MS} (ms)`,
           ms,
         );
-        later = ms;
-        throw new RetryLater(`retryLater(${ms})`);
+        later = new RetryLater(ms);
+        throw later;
       };
       const { handler } = listener;
       if (typeof handler === "function") await handler(event, context);
@@ -202,9 +207,21 @@ async function run(
     });
     return { kind: ran ? "completed" : "lost" };
   } catch (error) {
-    return later === undefined
-      ? { kind: "failed", error }
-      : { kind: "later", ms: later };
+    // Only the retryLater that ended the run, or the cause of what ended it:
+    // one caught inside the listener, followed by another failure, is that
+    // failure, charged and recorded.
+    return later && (error === later || causeOf(error) === later)
+      ? { kind: "later", ms: later.ms }
+      : { kind: "failed", error };
+  }
+}
+
+/** The `cause` of a thrown value, or undefined when reading it throws. */
+function causeOf(thrown: unknown): unknown {
+  try {
+    return (thrown as { cause?: unknown } | null)?.cause;
+  } catch {
+    return undefined;
   }
 }
 

@@ -527,6 +527,33 @@ describe("circuit breaker: an outage is not poison", () => {
     );
     assert.deepEqual(notes, [{ last_error: "retryLater(0) at attempt 1" }]);
   });
+  it("a retryLater caught inside the listener does not hide the failure that follows; one given as the cause of the failure still retries without charge", async () => {
+    const outbox = await fresh({ maxAttempts: 1, circuitBreaker: false });
+    outbox.registerAny("swallows", (_event, context) => {
+      try {
+        context.retryLater(0);
+      } catch {
+        // swallowed: the run goes on and fails for another reason
+      }
+      throw new Error("the real failure");
+    });
+    let runs = 0;
+    outbox.registerAny("wraps", (_event, context) => {
+      if (++runs > 1) return;
+      try {
+        context.retryLater(0);
+      } catch (later) {
+        throw new Error("wrapped", { cause: later });
+      }
+    });
+    await storeIn(outbox, createEvent("a.b"));
+    await drain(outbox);
+    const [dead, ...more] = await outbox.failed();
+    assert.equal(more.length, 0);
+    assert.equal(dead?.listenerId, "swallows");
+    assert.match(dead!.lastError, /the real failure/);
+    assert.equal(runs, 2); // retried, not charged (maxAttempts 1 would have failed it)
+  });
 });
 
 describe("ordering per key", () => {
