@@ -201,7 +201,8 @@ export class PostgresInbox {
    * @throws {TypeError} When `olderThan` is not a valid Date.
    */
   async purge(options: { olderThan: Date }): Promise<number> {
-    const olderThan = options?.olderThan;
+    checkOptions(options, ["olderThan"], "purge");
+    const { olderThan } = options;
     checkDate(olderThan, "olderThan");
     const { rows } = await namingMigrate(
       "purge",

@@ -115,6 +115,13 @@ describe("PostgresInbox", () => {
       1,
     );
     await assert.rejects(inbox.purge({ olderThan: new Date(NaN) }), TypeError);
+    await assert.rejects(
+      // @ts-expect-error: a misspelled option
+      inbox.purge({ olderthan: new Date() }),
+      /^TypeError: purge: unknown option "olderthan"/,
+    );
+    // @ts-expect-error: options are required
+    await assert.rejects(inbox.purge(), TypeError);
   });
 
   it("refuses bad arguments with typed errors before touching the database", async () => {
