@@ -15,6 +15,7 @@ import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
 import { describeValue } from "../_shared/_messages.ts";
 import type { PostgresDatabase, SqlQueryable } from "./database.ts";
 import { type OutboxStatements, outboxStatements } from "./_statements.ts";
+import { wakeOnNotify } from "./_notify.ts";
 import type {
   FailedOptions,
   FailedPublication,
@@ -350,18 +351,28 @@ export class PostgresOutbox {
         `onError: expected a function, got ${describeValue(onError)}`,
       );
     }
-    while (!signal.aborted) {
-      let full = false;
-      try {
-        const { completed, retried, failed } = await this.processPending({
-          limit,
-        });
-        full = completed + retried + failed >= limit;
-      } catch (error) {
-        if (!onError) throw error;
-        onError(error);
+    // Wake-up on commit (docs/outbox.md, "Wake-up on commit"): a NOTIFY ends the pause.
+    const waker = wakeOnNotify(
+      this.#db,
+      this.tables.publications,
+      onError ?? (() => {}),
+    );
+    try {
+      while (!signal.aborted) {
+        let full = false;
+        try {
+          const { completed, retried, failed } = await this.processPending({
+            limit,
+          });
+          full = completed + retried + failed >= limit;
+        } catch (error) {
+          if (!onError) throw error;
+          onError(error);
+        }
+        if (!full) await waker.sleep(intervalMs, signal);
       }
-      if (!full) await sleep(intervalMs, signal);
+    } finally {
+      await waker.close();
     }
   }
 
@@ -609,17 +620,4 @@ function errorText(error: unknown): string {
   } catch {
     return "a thrown value that cannot be turned into text";
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
 }
