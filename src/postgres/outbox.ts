@@ -16,6 +16,13 @@ import { describeValue } from "../_shared/_messages.ts";
 import type { PostgresDatabase, SqlQueryable } from "./database.ts";
 import { type OutboxStatements, outboxStatements } from "./_statements.ts";
 import { wakeOnNotify } from "./_notify.ts";
+import {
+  eventsStatement,
+  readEvents,
+  readStats,
+  statsStatement,
+} from "./_inspect.ts";
+import type { EventsOptions, ListenerStats } from "./inspect_types.ts";
 import type {
   FailedOptions,
   FailedPublication,
@@ -455,6 +462,35 @@ export class PostgresOutbox {
       olderThan.toISOString(),
     ]);
     return rows[0] as PurgeResult;
+  }
+
+  /**
+   * Counts each listener's publications in one statement: pending, due,
+   * leased, failed, completed (estimated on a big table) and the age of the
+   * oldest pending one, for every listener registered here or with pending
+   * or failed publications. Cheap enough to poll (docs/outbox.md, "Stats").
+   *
+   * @returns One entry per listener, by id.
+   */
+  stats(): Promise<ListenerStats[]> {
+    // paused: false until the circuit breaker exists; the merge passes
+    // (listenerId) => its breaker is open.
+    const isPaused = (_listenerId: string) => false;
+    const ids = [...this.#listeners.keys()];
+    return readStats(this.#db, statsStatement(this.tables), ids, isPaused);
+  }
+
+  /**
+   * Reads the stored events of one correlation id, oldest first: what
+   * `formatCausationTree` draws. It scans the events table unless an index
+   * on `correlation_id` exists (docs/outbox.md, "Reading a correlation").
+   *
+   * @param options The correlation id and the most events returned.
+   * @returns The events, read back with `parseEvent`.
+   * @throws {TypeError} When the correlation id or limit is not valid.
+   */
+  events(options: EventsOptions): Promise<DomainEvent[]> {
+    return readEvents(this.#db, eventsStatement(this.tables), options);
   }
 
   #add(
