@@ -112,12 +112,12 @@ ${view.notice ? `<p class="notice">${escapeHtml(view.notice)}</p>` : ""}
 <table id="listeners"><thead><tr><th>Listener</th><th>Pending</th><th>Due</th><th>Leased</th><th>Failed</th><th>Completed</th><th>Oldest pending</th><th></th></tr></thead><tbody>
 ${listenerRows(view)}
 </tbody></table>
+<h2>Causation tree</h2>
+${correlationSection(view)}
 <h2>Dead letters${shown}</h2>
 ${
     view.dead.map((dead) => deadLetter(view, dead)).join("\n") ||
     "<p>None.</p>"
   }
-<h2>Causation tree</h2>
-${correlationSection(view)}
 </body></html>`;
 }

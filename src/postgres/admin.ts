@@ -40,7 +40,7 @@ const DEAD_SHOWN = 200;
 
 const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
+  "referrer-policy": "same-origin",
   "cache-control": "no-store",
   "x-frame-options": "DENY",
 };
