@@ -1,13 +1,13 @@
 /**
  * The outbox demo, on PGlite (PostgreSQL compiled to WebAssembly, from npm):
- * an invite is saved with its events in one transaction, the process stops
- * before any listener ran (a crash between COMMIT and dispatch), and after
- * the restart the relay delivers everything, a follow-up event included;
+ * a child process saves an invite with its event in one transaction and is
+ * killed with SIGKILL right after the COMMIT, before any listener ran (a
+ * crash between COMMIT and dispatch); then a new process opens the same
+ * database and its relay delivers everything, a follow-up event included;
  * the causation tree shows what ran.
  *
  * Run it with `deno task demo:outbox`. The database lives in a temporary
- * directory, so the "restart" opens the same data the "crashed" process
- * wrote.
+ * directory, which the killed child and the new process share.
  *
  * @module
  */
@@ -63,32 +63,64 @@ function createOutbox(db: PGlite): PostgresOutbox {
   return outbox;
 }
 
-const dataDir = await Deno.makeTempDir({ prefix: "outbox-demo-" });
-try {
-  console.log(
-    "1. The command: save the invite and its event in one transaction",
-  );
-  const before = new PGlite(dataDir);
-  const first = createOutbox(before);
-  await first.migrate();
-  await before.exec(`
+/** The child: the command, then it waits to be killed. */
+async function command(dataDir: string): Promise<never> {
+  const db = new PGlite(dataDir);
+  const outbox = createOutbox(db);
+  await outbox.migrate();
+  await db.exec(`
     CREATE TABLE invites (id text PRIMARY KEY, email text, status text);
     CREATE TABLE sent_emails (invite_id text);
     CREATE TABLE audit (event_id uuid);
   `);
-  await before.transaction(async (tx) => {
+  await db.transaction(async (tx) => {
     await tx.query(
       "INSERT INTO invites VALUES ('inv_1', 'ada@example.com', 'created')",
     );
-    await first.store(tx, [
+    await outbox.store(tx, [
       InviteCreated.create(
         { inviteId: "inv_1", email: "ada@example.com", team: "core" },
         { correlationId: "req-7f3a" },
       ),
     ]);
   });
-  console.log("   committed; the process dies before any listener ran");
-  await before.close();
+  console.log("committed");
+  return await new Promise<never>(() => {}); // no relay ever runs here
+}
+
+if (Deno.args[0] === "command") await command(Deno.args[1] as string);
+
+const dataDir = await Deno.makeTempDir({ prefix: "outbox-demo-" });
+try {
+  console.log(
+    "1. The command, in a child process: save the invite and its event in one transaction",
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      import.meta.filename as string,
+      "command",
+      dataDir,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let said = "";
+  while (!said.includes("committed")) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error("the child ended before committing");
+    said += value;
+  }
+  child.kill("SIGKILL");
+  const { signal } = await child.status;
+  await lines.cancel();
+  console.log(
+    `   committed; the child (pid ${child.pid}) is killed with ${signal} before any listener ran`,
+  );
 
   console.log("2. After the restart: a new process, the same database");
   const db = new PGlite(dataDir);

@@ -22,6 +22,8 @@ export const DEMO = {
   confirmations: 5,
   /** Pending publications of "ship-order", which no relay runs. */
   shipments: 5,
+  /** The listener whose circuit breaker is open. */
+  paused: "notify-warehouse",
   /** A correlation whose tree holds order.placed and email.sent. */
   correlationId: "req-demo-1",
 } as const;
@@ -41,26 +43,32 @@ function listeners(outbox: PostgresOutbox, relay: boolean): PostgresOutbox {
     if (["o-2", "o-3"].includes(event.payload.orderId)) return;
     throw new Error(`search cluster refused ${event.payload.note}`);
   });
+  // The warehouse is down: after 2 failures its circuit breaker opens and
+  // the listener pauses for 10 minutes, its publications waiting.
+  outbox.register(OrderPlaced, "notify-warehouse", () => {
+    throw new Error("warehouse API: 503 Service Unavailable");
+  }, { circuitBreaker: { threshold: 2, pauseMs: 600_000 } });
   if (!relay) outbox.register(OrderPlaced, "ship-order", () => {});
   return outbox;
 }
 
 /**
  * Migrates an outbox on `db`, stores five orders (the fifth's note is
- * {@linkcode SCRIPT}) and relays them; returns the outbox the page shows,
- * with every listener registered.
+ * {@linkcode SCRIPT}) and relays them; returns the relay's outbox, whose
+ * circuit breaker paused "notify-warehouse" ("ship-order" is registered by
+ * the process that stores, not by this relay: its publications wait).
  */
 export async function seedAdminDemo(db: PGlite): Promise<PostgresOutbox> {
   const options = { maxAttempts: 2, retryDelayMs: 0 };
-  const outbox = listeners(new PostgresOutbox(db, options), false);
-  await outbox.migrate();
+  const writer = listeners(new PostgresOutbox(db, options), false);
+  await writer.migrate();
   const orders = Array.from({ length: 5 }, (_, n) =>
     OrderPlaced.create(
       { orderId: `o-${n + 1}`, note: n === 4 ? SCRIPT : `order ${n + 1}` },
       { correlationId: `req-demo-${n + 1}` },
     ));
-  await db.transaction((tx) => outbox.store(tx, orders));
+  await db.transaction((tx) => writer.store(tx, orders));
   const relay = listeners(new PostgresOutbox(db, options), true);
   for (let round = 0; round < 3; round++) await relay.processPending();
-  return outbox;
+  return relay;
 }

@@ -43,6 +43,8 @@ if (Deno.args.includes("--check")) {
     response.status === 200 || `status ${response.status}`,
     html.includes(`data-listener="update-search-index"`) ||
     "no update-search-index row",
+    html.includes(`data-listener="${DEMO.paused}" class="paused"`) ||
+    "the paused listener is not marked",
     html.match(/class="dead"/g)?.length === DEMO.deadLetters ||
     "dead letters missing",
     !html.includes("<script>") || "an unescaped <script>",

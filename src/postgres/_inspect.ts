@@ -3,7 +3,7 @@
 import type { DomainEvent } from "../event/types.ts";
 import { parseEvent } from "../parse/parse_event.ts";
 import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
-import type { SqlQueryable } from "./database.ts";
+import type { SqlResult } from "./database.ts";
 import type { EventsOptions, ListenerStats } from "./inspect_types.ts";
 
 /** The outbox's table names, as `PostgresOutbox#tables`. */
@@ -82,14 +82,28 @@ interface StatsRow {
   readonly oldest_ms: number | null;
 }
 
-/** Runs the statement of {@linkcode statsStatement} and shapes its rows. */
+/** Runs a statement with its parameters (the outbox names migrate() when its tables are missing). */
+type Query = (text: string, params: unknown[]) => Promise<SqlResult>;
+
+/**
+ * Runs {@linkcode statsStatement} for the listeners registered on `outbox`
+ * and shapes its rows; `paused` is whether the listener's breaker is open
+ * in this process (`pausedListeners`).
+ */
 export async function readStats(
-  db: SqlQueryable,
-  statement: string,
-  listenerIds: readonly string[],
-  isPaused: (listenerId: string) => boolean,
+  query: Query,
+  outbox: {
+    readonly tables: Tables;
+    pausedListeners(): readonly { readonly listenerId: string }[];
+  },
+  listeners: ReadonlyMap<string, unknown>,
 ): Promise<ListenerStats[]> {
-  const { rows } = await db.query(statement, [JSON.stringify(listenerIds)]);
+  const paused = new Set(
+    outbox.pausedListeners().map(({ listenerId }) => listenerId),
+  );
+  const { rows } = await query(statsStatement(outbox.tables), [
+    JSON.stringify([...listeners.keys()]),
+  ]);
   return (rows as StatsRow[]).map((row) => ({
     listenerId: row.listener_id,
     pending: row.pending,
@@ -100,7 +114,7 @@ export async function readStats(
     oldestPendingAgeMs: row.oldest_ms === null
       ? null
       : Math.max(0, Math.round(row.oldest_ms)),
-    paused: isPaused(row.listener_id),
+    paused: paused.has(row.listener_id),
   }));
 }
 
@@ -114,8 +128,8 @@ export function eventsStatement(tables: Tables): string {
 
 /** Checks the options, runs {@linkcode eventsStatement} and parses each event. */
 export async function readEvents(
-  db: SqlQueryable,
-  statement: string,
+  query: Query,
+  outbox: { readonly tables: Tables },
   options: EventsOptions,
 ): Promise<DomainEvent[]> {
   checkOptions(options, ["correlationId", "limit"], "events");
@@ -132,7 +146,10 @@ export async function readEvents(
     "an integer from 1 to 10000",
     limit,
   );
-  const { rows } = await db.query(statement, [correlationId, limit]);
+  const { rows } = await query(eventsStatement(outbox.tables), [
+    correlationId,
+    limit,
+  ]);
   return (rows as { body: string }[]).map(({ body }) =>
     parseEvent(body, { maxLength: body.length })
   );

@@ -4,6 +4,8 @@
 // fallback: a notification can be lost (the listening connection drops), and
 // retries fall due without one.
 import type { PostgresDatabase } from "./database.ts";
+import type { ProcessPendingResult } from "./outbox_types.ts";
+import { sleep } from "./_sleep.ts";
 
 /** The shape of a `pg` client that can LISTEN (pg's Client is an EventEmitter). */
 interface ListeningClient {
@@ -30,6 +32,50 @@ export interface Waker {
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   /** Stops listening and gives the connection back. */
   close(): Promise<void>;
+}
+
+/** What `start` runs with, its options checked. */
+interface LoopOptions {
+  readonly signal: AbortSignal;
+  readonly intervalMs: number;
+  readonly limit: number;
+  readonly onError: ((error: unknown) => void) | undefined;
+}
+
+/**
+ * The loop of `start`: a batch, at once another after a full one, otherwise
+ * a pause of `intervalMs` that a NOTIFY on the channel named after the
+ * publications table ends early, until `signal` aborts. A failed batch goes
+ * to `onError`, or rejects without it.
+ */
+export async function relayLoop(
+  db: PostgresDatabase,
+  tables: { readonly publications: string },
+  options: LoopOptions,
+  outbox: {
+    processPending(options: { limit: number }): Promise<ProcessPendingResult>;
+  },
+): Promise<void> {
+  const { signal, intervalMs, limit, onError } = options;
+  const channel = tables.publications;
+  const waker = wakeOnNotify(db, channel, onError ?? (() => {}));
+  try {
+    while (!signal.aborted) {
+      let full = false;
+      try {
+        const { completed, retried, failed } = await outbox.processPending({
+          limit,
+        });
+        full = completed + retried + failed >= limit;
+      } catch (error) {
+        if (!onError) throw error;
+        onError(error);
+      }
+      if (!full) await waker.sleep(intervalMs, signal);
+    }
+  } finally {
+    await waker.close();
+  }
 }
 
 /** The first pause before listening again after a lost connection; it doubles up to 30 s. */
@@ -178,18 +224,4 @@ async function listenOnPool(
 
 function aborted(signal: AbortSignal): Promise<void> {
   return sleep(2 ** 31 - 1, signal);
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
 }

@@ -9,9 +9,13 @@
 export interface OutboxStatements {
   /** Idempotent DDL, one statement each, run in one transaction. */
   readonly migrate: readonly string[];
-  /** $1 [{ i: id, t: type, o: occurredAt, c: correlation, k: causation, b: event JSON }] JSON, $2 [{ t: type or null, l: listener id }] JSON → { events, publications }; with a publication, NOTIFY on the channel named after the publications table (delivered at commit). */
+  /** $1 [{ n: index, i: id, t: type, o: occurredAt ms, c: correlation, k: causation, g: ordering key, b: event JSON }] JSON, $2 [{ n: index, i: event id, l: listener id }] JSON → { events, publications }; with a publication, NOTIFY on the channel named after the publications table (delivered at commit). */
   readonly store: string;
-  /** $1 limit, $2 lease ms, $3 lease token, $4 listener ids JSON → claimed rows. */
+  /**
+   * $1 limit, $2 lease ms, $3 lease token, $4 listener ids JSON → claimed
+   * rows, by id. A publication with an ordering key waits while an earlier
+   * one of its listener and key is not completed.
+   */
   readonly claim: string;
   /**
    * $1 id, $2 lease token → a row while this claim still holds the
@@ -23,6 +27,12 @@ export interface OutboxStatements {
   readonly complete: string;
   /** $1 id, $2 lease token, $3 error text, $4 retry delay ms or null to fail now, $5 max attempts → { status }. */
   readonly fail: string;
+  /** $1 id, $2 lease token, $3 delay ms, $4 error text or null to keep it → { status }: pending again, attempts unchanged. */
+  readonly defer: string;
+  /** $1 lease token, $2 ids JSON: their leases end, nothing else changes. */
+  readonly release: string;
+  /** $1 listener id, $2 event type or null for all, $3 ISO time or null → { count }. */
+  readonly backfill: string;
   /** $1 limit → failed rows. */
   readonly failed: string;
   /** $1 listener id or null, $2 event id or null, $3 publication id or null → { count }. */
@@ -47,6 +57,9 @@ export function outboxStatements(prefix: string): OutboxStatements {
         body json NOT NULL,
         stored_at timestamptz NOT NULL DEFAULT now()
       )`,
+      `ALTER TABLE ${events}
+        ADD COLUMN IF NOT EXISTS seq bigint GENERATED ALWAYS AS IDENTITY,
+        ADD COLUMN IF NOT EXISTS ordering_key text`,
       `CREATE TABLE IF NOT EXISTS ${publications} (
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         event_id uuid NOT NULL REFERENCES ${events} (event_id),
@@ -63,29 +76,37 @@ export function outboxStatements(prefix: string): OutboxStatements {
         failed_at timestamptz,
         UNIQUE (event_id, listener_id)
       )`,
+      `ALTER TABLE ${publications}
+        ADD COLUMN IF NOT EXISTS ordering_key text`,
       `CREATE INDEX IF NOT EXISTS ${publications}_due
         ON ${publications} (available_at, id) WHERE status = 'pending'`,
+      `CREATE INDEX IF NOT EXISTS ${publications}_ordering
+        ON ${publications} (listener_id, ordering_key, id)
+        WHERE status <> 'completed' AND ordering_key IS NOT NULL`,
+      `CREATE INDEX IF NOT EXISTS ${events}_stored
+        ON ${events} (event_type, seq)`,
       `CREATE INDEX IF NOT EXISTS ${publications}_completed
         ON ${publications} (completed_at) WHERE status = 'completed'`,
       `CREATE INDEX IF NOT EXISTS ${publications}_failed
         ON ${publications} (failed_at) WHERE status = 'failed'`,
     ],
     store: `WITH inserted AS (
-        INSERT INTO ${events}
-          (event_id, event_type, occurred_at, correlation_id, causation_id, body)
-        SELECT i, t, o, c, k, b::json
-        FROM json_to_recordset($1::text::json)
-          AS input(i uuid, t text, o timestamptz, c text, k text, b text)
+        INSERT INTO ${events} (event_id, event_type, occurred_at,
+          correlation_id, causation_id, ordering_key, body)
+        SELECT i, t, to_timestamp(o / 1000), c, k, g, b::json
+        FROM json_to_recordset($1::text::json) AS input(n int, i uuid,
+          t text, o float8, c text, k text, g text, b text)
+        ORDER BY n
         ON CONFLICT (event_id) DO NOTHING
-        RETURNING event_id, event_type
-      ), listeners AS (
-        SELECT l->>'t' AS event_type, l->>'l' AS listener_id
-        FROM json_array_elements($2::text::json) AS l
+        RETURNING event_id, ordering_key
+      ), targets AS (
+        SELECT n, i, l
+        FROM json_to_recordset($2::text::json) AS target(n int, i uuid, l text)
       ), created AS (
-        INSERT INTO ${publications} (event_id, listener_id)
-        SELECT i.event_id, l.listener_id
-        FROM inserted AS i JOIN listeners AS l
-          ON l.event_type = i.event_type OR l.event_type IS NULL
+        INSERT INTO ${publications} (event_id, listener_id, ordering_key)
+        SELECT t.i, t.l, e.ordering_key
+        FROM targets AS t JOIN inserted AS e ON e.event_id = t.i
+        ORDER BY t.n
         RETURNING 1
       ), notified AS (
         SELECT pg_notify('${publications}', '') FROM created LIMIT 1
@@ -94,20 +115,29 @@ export function outboxStatements(prefix: string): OutboxStatements {
         (SELECT count(*) FROM created)::int AS publications
       FROM (SELECT count(*) FROM notified) AS wake_relays_at_commit`,
     claim: `WITH due AS (
-        SELECT id FROM ${publications}
+        SELECT id FROM ${publications} AS p
         WHERE status = 'pending' AND available_at <= now()
           AND (locked_until IS NULL OR locked_until <= now())
           AND listener_id IN (SELECT json_array_elements_text($4::text::json))
+          AND (ordering_key IS NULL OR NOT EXISTS (
+            SELECT 1 FROM ${publications} AS q
+            WHERE q.listener_id = p.listener_id
+              AND q.ordering_key = p.ordering_key
+              AND q.status <> 'completed' AND q.id < p.id
+          ))
         ORDER BY available_at, id
         LIMIT $1::int
         FOR UPDATE SKIP LOCKED
+      ), claimed AS (
+        UPDATE ${publications} AS p
+        SET locked_until = now() + $2::float8 * interval '1 millisecond',
+          lease_token = $3::text::uuid
+        FROM due, ${events} AS e
+        WHERE p.id = due.id AND e.event_id = p.event_id
+        RETURNING p.id, p.listener_id, p.attempts, e.body::text AS body
       )
-      UPDATE ${publications} AS p
-      SET locked_until = now() + $2::float8 * interval '1 millisecond',
-        lease_token = $3::text::uuid
-      FROM due, ${events} AS e
-      WHERE p.id = due.id AND e.event_id = p.event_id
-      RETURNING p.id::text AS id, p.listener_id, p.attempts, e.body::text AS body`,
+      SELECT id::text AS id, listener_id, attempts, body
+      FROM claimed ORDER BY claimed.id`,
     lock: `SELECT id FROM ${publications}
       WHERE id = $1::text::bigint AND lease_token = $2::text::uuid
         AND status = 'pending'
@@ -127,6 +157,27 @@ export function outboxStatements(prefix: string): OutboxStatements {
       WHERE id = $1::text::bigint AND lease_token = $2::text::uuid
         AND status = 'pending'
       RETURNING status`,
+    defer: `UPDATE ${publications}
+      SET available_at = now() + $3::float8 * interval '1 millisecond',
+        last_error = coalesce($4::text, last_error),
+        locked_until = NULL, lease_token = NULL
+      WHERE id = $1::text::bigint AND lease_token = $2::text::uuid
+        AND status = 'pending'
+      RETURNING status`,
+    release: `UPDATE ${publications}
+      SET locked_until = NULL, lease_token = NULL
+      WHERE lease_token = $1::text::uuid AND status = 'pending'
+        AND id IN (SELECT json_array_elements_text($2::text::json)::bigint)`,
+    backfill: `WITH created AS (
+        INSERT INTO ${publications} (event_id, listener_id, ordering_key)
+        SELECT event_id, $1::text, ordering_key FROM ${events}
+        WHERE ($2::text IS NULL OR event_type = $2::text)
+          AND ($3::text IS NULL OR stored_at >= $3::text::timestamptz)
+        ORDER BY seq
+        ON CONFLICT (event_id, listener_id) DO NOTHING
+        RETURNING 1
+      )
+      SELECT count(*)::int AS count FROM created`,
     failed: `SELECT p.id::text AS id, p.listener_id, p.attempts, p.last_error,
         (extract(epoch FROM p.failed_at) * 1000)::float8 AS failed_ms,
         e.body::text AS body

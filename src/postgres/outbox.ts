@@ -1,28 +1,39 @@
 import { createEvent, type CreateEventOptions } from "../event/create_event.ts";
 import type { EventDefinition } from "../event/define_event.ts";
-import { InvalidEventError } from "../event/errors.ts";
-import { isDomainEvent } from "../event/guards.ts";
 import type { DomainEvent, JsonObject } from "../event/types.ts";
 import { parseEvent } from "../parse/parse_event.ts";
 import type { PublishOptions } from "../dispatch/handler.ts";
-import {
-  checkDatabase,
-  checkTablePrefix,
-  inTransaction,
-  isQueryable,
-} from "./_sql.ts";
+import { checkDatabase, inTransaction } from "./_sql.ts";
 import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
-import { describeValue } from "../_shared/_messages.ts";
 import type { PostgresDatabase, SqlQueryable } from "./database.ts";
 import { type OutboxStatements, outboxStatements } from "./_statements.ts";
-import { wakeOnNotify } from "./_notify.ts";
+import { namingMigrate } from "./_missing.ts";
 import {
-  eventsStatement,
-  readEvents,
-  readStats,
-  statsStatement,
-} from "./_inspect.ts";
+  checkDate,
+  checkInteger,
+  type OutboxSettings,
+  readOutboxOptions,
+  readResubmitFilter,
+  readStartOptions,
+  registeredType,
+} from "./_outbox_options.ts";
+import { type Listener, newListener, runBatch } from "./_relay.ts";
+import { relayLoop } from "./_notify.ts";
+import { readEvents, readStats } from "./_inspect.ts";
+import {
+  checkEvents,
+  checkTransaction,
+  eventRows,
+  orderingKeyOf,
+  publicationRows,
+} from "./_store_input.ts";
+import { storableText } from "./_text.ts";
 import type { EventsOptions, ListenerStats } from "./inspect_types.ts";
+import type {
+  BackfillOptions,
+  ListenerOptions,
+  PausedListener,
+} from "./listener_types.ts";
 import type {
   FailedOptions,
   FailedPublication,
@@ -41,32 +52,14 @@ import type {
 // deno-lint-ignore no-explicit-any
 type AnyDefinition = EventDefinition<string, any>;
 
-interface Listener {
-  readonly id: string;
-  readonly definition: AnyDefinition | undefined;
-  readonly handler: OutboxHandler;
-}
-
-interface ClaimedRow {
+interface FailedRow {
   readonly id: string;
   readonly listener_id: string;
   readonly attempts: number;
   readonly body: string;
-}
-
-interface FailedRow extends ClaimedRow {
   readonly last_error: string;
   readonly failed_ms: number;
 }
-
-const OPTION_NAMES = [
-  "tablePrefix",
-  "maxAttempts",
-  "leaseMs",
-  "retryDelayMs",
-  "generateEventId",
-];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Durable publication on PostgreSQL, the transactional outbox: events are
@@ -78,8 +71,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * Each listener runs in its own transaction, exposed as `context.tx`, in
  * which its publication is marked completed: what a listener writes through
  * `context.tx` happens exactly once, anything else (an email, an HTTP call)
- * at least once. Publications run oldest due first, with no ordering
- * guarantee between them: a retry does not hold back later events.
+ * at least once. Publications run oldest due first; with `orderingKey`,
+ * those of one key run in store order, one at a time per listener.
  *
  * @example Store in the caller's transaction, then relay
  * ```ts
@@ -111,9 +104,7 @@ export class PostgresOutbox {
   readonly tables: { readonly events: string; readonly publications: string };
   #db: PostgresDatabase;
   #sql: OutboxStatements;
-  #maxAttempts: number;
-  #leaseMs: number;
-  #retryDelayMs: number | ((attempt: number) => number);
+  #settings: OutboxSettings;
   #generateEventId: (() => string) | undefined;
   #listeners = new Map<string, Listener>();
   #byType = new Map<string, Listener[]>();
@@ -123,54 +114,18 @@ export class PostgresOutbox {
    * Creates the outbox; it touches the database only when called.
    *
    * @param db A `pg` Pool or a PGlite instance.
-   * @param options Table prefix, attempts, lease and retry delay.
+   * @param options Table prefix, attempts, lease, retry delay, circuit breaker, ordering key.
    * @throws {TypeError} When `db` is neither, or an option is unknown or out of range.
    */
   constructor(db: PostgresDatabase, options: PostgresOutboxOptions = {}) {
     checkDatabase(db);
-    checkOptions(options, OPTION_NAMES, "PostgresOutbox");
-    const {
-      tablePrefix = "outbox_",
-      maxAttempts = 5,
-      leaseMs = 60_000,
-      retryDelayMs = defaultRetryDelay,
-      generateEventId,
-    } = options;
-    if (
-      generateEventId !== undefined && typeof generateEventId !== "function"
-    ) {
-      throw new TypeError(
-        `generateEventId: expected a function, got ${
-          describeValue(generateEventId)
-        }`,
-      );
-    }
-    this.#generateEventId = generateEventId;
-    checkTablePrefix(tablePrefix);
-    this.#maxAttempts = checkInteger(
-      maxAttempts,
-      "maxAttempts",
-      1,
-      2 ** 31 - 1,
-    );
-    this.#leaseMs = checkInteger(leaseMs, "leaseMs", 1, 2 ** 31 - 1);
-    if (
-      typeof retryDelayMs !== "function" &&
-      !(typeof retryDelayMs === "number" && retryDelayMs >= 0 &&
-        Number.isFinite(retryDelayMs))
-    ) {
-      throw new TypeError(
-        `retryDelayMs: expected a finite number >= 0 or a function, got ${
-          describeValue(retryDelayMs)
-        }`,
-      );
-    }
-    this.#retryDelayMs = retryDelayMs;
-    this.#db = db;
-    this.#sql = outboxStatements(tablePrefix);
+    this.#settings = readOutboxOptions(options);
+    const prefix = this.#settings.tablePrefix;
+    this.#generateEventId = this.#settings.generateEventId;
+    [this.#db, this.#sql] = [db, outboxStatements(prefix)];
     this.tables = Object.freeze({
-      events: `${tablePrefix}events`,
-      publications: `${tablePrefix}publications`,
+      events: `${prefix}events`,
+      publications: `${prefix}publications`,
     });
   }
 
@@ -193,28 +148,22 @@ export class PostgresOutbox {
    * @param definition The event's definition, or its type string.
    * @param id A stable id, 1 to 128 characters: publications are stored under it.
    * @param handler The listener.
-   * @throws {TypeError} When the id is taken or out of range, or the handler or type is not valid.
+   * @param options This listener's own circuit breaker.
+   * @throws {TypeError} When the id is taken or out of range, or the handler, type or options are not valid.
    */
   register<TType extends string, TPayload extends JsonObject>(
     definition: EventDefinition<TType, TPayload> | TType,
     id: string,
     handler: OutboxHandler<DomainEvent<TType, TPayload>>,
+    options: ListenerOptions = {},
   ): void {
-    const isDefinition = typeof definition === "object" &&
-      definition !== null && typeof definition.type === "string" &&
-      typeof definition.create === "function";
-    const type = isDefinition ? definition.type : definition;
-    if (typeof type !== "string" || type.length < 1 || type.length > 256) {
-      throw new TypeError(
-        `register: expected an event definition or type (1 to 256 characters), got ${
-          describeValue(definition)
-        }`,
-      );
-    }
+    const { type, isDefinition } = registeredType(definition);
     const listener = this.#add(
       id,
-      isDefinition ? definition : undefined,
+      type,
+      isDefinition ? definition as AnyDefinition : undefined,
       handler as OutboxHandler,
+      options,
     );
     const listeners = this.#byType.get(type);
     if (listeners) listeners.push(listener);
@@ -226,10 +175,15 @@ export class PostgresOutbox {
    *
    * @param id A stable id, 1 to 128 characters: publications are stored under it.
    * @param handler The listener.
-   * @throws {TypeError} When the id is taken or out of range, or the handler is not valid.
+   * @param options This listener's own circuit breaker.
+   * @throws {TypeError} When the id is taken or out of range, or the handler or options are not valid.
    */
-  registerAny(id: string, handler: OutboxHandler): void {
-    this.#any.push(this.#add(id, undefined, handler));
+  registerAny(
+    id: string,
+    handler: OutboxHandler,
+    options: ListenerOptions = {},
+  ): void {
+    this.#any.push(this.#add(id, null, undefined, handler, options));
   }
 
   /**
@@ -248,49 +202,21 @@ export class PostgresOutbox {
     tx: SqlQueryable,
     events: DomainEvent | readonly DomainEvent[],
   ): Promise<StoreResult> {
-    if (!isQueryable(tx)) {
-      throw new TypeError(
-        `store: expected a transaction with a query method, got ${
-          describeValue(tx)
-        }`,
-      );
-    }
-    const list = Array.isArray(events) ? events : [events];
-    const types = new Set<string>();
-    // A plain loop: forEach would skip the holes of a sparse array.
-    for (let index = 0; index < list.length; index++) {
-      const event: unknown = list[index];
-      if (!isDomainEvent(event)) {
-        const path = Array.isArray(events) ? `events[${index}]` : "events";
-        throw new InvalidEventError([{
-          path,
-          message: `expected a domain event, got ${describeValue(event)}`,
-        }]);
-      }
-      types.add(event.eventType);
-    }
+    checkTransaction(tx, this.#db);
+    const list = checkEvents(events);
     if (!list.length) return { events: 0, publications: 0 };
-    const targets: { t: string | null; l: string }[] = [];
-    for (const type of types) {
-      for (const { id } of this.#byType.get(type) ?? []) {
-        targets.push({ t: type, l: id });
-      }
-    }
-    for (const { id } of this.#any) targets.push({ t: null, l: id });
-    // Each event's JSON travels as a string inside the list, so that
-    // PostgreSQL's json operators never unescape it (they refuse \u0000).
-    const input = list.map((event) => ({
-      i: event.eventId,
-      t: event.eventType,
-      o: event.occurredAt,
-      c: event.correlationId,
-      k: event.causationId,
-      b: JSON.stringify(event),
-    }));
-    const { rows } = await tx.query(this.#sql.store, [
-      JSON.stringify(input),
-      JSON.stringify(targets),
-    ]);
+    const { orderingKey } = this.#settings;
+    const keys = list.map((event) => orderingKeyOf(orderingKey, event));
+    const targets = publicationRows(list, this.#byType, this.#any);
+    const { rows } = await namingMigrate(
+      "store",
+      this.#tableNames(),
+      () =>
+        tx.query(this.#sql.store, [
+          JSON.stringify(eventRows(list, keys)),
+          JSON.stringify(targets),
+        ]),
+    );
     return rows[0] as StoreResult;
   }
 
@@ -311,76 +237,30 @@ export class PostgresOutbox {
   ): Promise<ProcessPendingResult> {
     checkOptions(options, ["limit"], "processPending");
     const limit = checkInteger(options.limit ?? 100, "limit", 1, 10_000);
-    const result = { completed: 0, retried: 0, failed: 0 };
-    if (!this.#listeners.size) return result;
-    const token = crypto.randomUUID();
-    const { rows } = await this.#db.query(this.#sql.claim, [
-      limit,
-      this.#leaseMs,
-      token,
-      JSON.stringify([...this.#listeners.keys()]),
-    ]);
-    // rows is ours to sort (ES2022: no toSorted).
-    const claimed = (rows as ClaimedRow[]).sort((a, b) =>
-      a.id.length - b.id.length || (a.id < b.id ? -1 : 1)
+    const relay = {
+      db: this.#db,
+      sql: this.#sql,
+      settings: this.#settings,
+      listeners: this.#listeners,
+      context: this.#context.bind(this),
+    };
+    return await namingMigrate(
+      "processPending",
+      this.#tableNames(),
+      () => runBatch(relay, limit, crypto.randomUUID()),
     );
-    for (const row of claimed) {
-      const outcome = await this.#run(row, token);
-      if (outcome) result[outcome]++;
-    }
-    return result;
   }
 
   /**
    * Runs {@linkcode PostgresOutbox.processPending} in a loop: at once again
-   * after a full batch, after `intervalMs` otherwise, until `signal` aborts.
+   * after a full batch, else after `intervalMs` or a commit's NOTIFY.
    *
    * @param options The abort signal, the pause, the batch size, and an error callback.
    * @returns Resolves once aborted and the current batch is done.
    * @throws {TypeError} When `signal` is not an AbortSignal or an option is out of range.
    */
   async start(options: StartOptions): Promise<void> {
-    checkOptions(
-      options,
-      ["signal", "intervalMs", "limit", "onError"],
-      "start",
-    );
-    const { signal, intervalMs = 1000, limit = 100, onError } = options;
-    if (!(signal instanceof AbortSignal)) {
-      throw new TypeError(
-        `signal: expected an AbortSignal, got ${describeValue(signal)}`,
-      );
-    }
-    checkInteger(intervalMs, "intervalMs", 0, 2 ** 31 - 1);
-    checkInteger(limit, "limit", 1, 10_000);
-    if (onError !== undefined && typeof onError !== "function") {
-      throw new TypeError(
-        `onError: expected a function, got ${describeValue(onError)}`,
-      );
-    }
-    // Wake-up on commit (docs/outbox.md, "Wake-up on commit"): a NOTIFY ends the pause.
-    const waker = wakeOnNotify(
-      this.#db,
-      this.tables.publications,
-      onError ?? (() => {}),
-    );
-    try {
-      while (!signal.aborted) {
-        let full = false;
-        try {
-          const { completed, retried, failed } = await this.processPending({
-            limit,
-          });
-          full = completed + retried + failed >= limit;
-        } catch (error) {
-          if (!onError) throw error;
-          onError(error);
-        }
-        if (!full) await waker.sleep(intervalMs, signal);
-      }
-    } finally {
-      await waker.close();
-    }
+    await relayLoop(this.#db, this.tables, readStartOptions(options), this);
   }
 
   /**
@@ -394,7 +274,7 @@ export class PostgresOutbox {
   async failed(options: FailedOptions = {}): Promise<FailedPublication[]> {
     checkOptions(options, ["limit"], "failed");
     const limit = checkInteger(options.limit ?? 100, "limit", 1, 10_000);
-    const { rows } = await this.#db.query(this.#sql.failed, [limit]);
+    const { rows } = await this.#query("failed", this.#sql.failed, [limit]);
     return (rows as FailedRow[]).map((row) => ({
       id: row.id,
       listenerId: row.listener_id,
@@ -414,30 +294,8 @@ export class PostgresOutbox {
    * @throws {TypeError} When a filter field is of the wrong form.
    */
   async resubmit(filter: ResubmitFilter = {}): Promise<number> {
-    checkOptions(filter, ["listenerId", "eventId", "id"], "resubmit");
-    const { listenerId, eventId, id } = filter;
-    if (listenerId !== undefined) checkListenerId(listenerId, "listenerId");
-    if (
-      eventId !== undefined &&
-      !(typeof eventId === "string" && UUID.test(eventId))
-    ) {
-      throw new TypeError(
-        `eventId: expected a UUID, got ${describeValue(eventId)}`,
-      );
-    }
-    if (
-      id !== undefined &&
-      !(typeof id === "string" && /^[1-9]\d{0,18}$/.test(id))
-    ) {
-      throw new TypeError(
-        `id: expected a publication id (digits), got ${describeValue(id)}`,
-      );
-    }
-    const { rows } = await this.#db.query(this.#sql.resubmit, [
-      listenerId ?? null,
-      eventId ?? null,
-      id ?? null,
-    ]);
+    const params = readResubmitFilter(filter);
+    const { rows } = await this.#query("resubmit", this.#sql.resubmit, params);
     return (rows[0] as { count: number }).count;
   }
 
@@ -452,136 +310,109 @@ export class PostgresOutbox {
   async purgeCompleted(options: PurgeOptions): Promise<PurgeResult> {
     checkOptions(options, ["olderThan"], "purgeCompleted");
     const { olderThan } = options;
-    if (!(olderThan instanceof Date) || Number.isNaN(olderThan.getTime())) {
-      const got = olderThan instanceof Date
-        ? "an Invalid Date"
-        : describeValue(olderThan);
-      throw new TypeError(`olderThan: expected a valid Date, got ${got}`);
-    }
-    const { rows } = await this.#db.query(this.#sql.purge, [
+    checkDate(olderThan, "olderThan");
+    const { rows } = await this.#query("purgeCompleted", this.#sql.purge, [
       olderThan.toISOString(),
     ]);
     return rows[0] as PurgeResult;
   }
 
   /**
-   * Counts each listener's publications in one statement: pending, due,
-   * leased, failed, completed (estimated on a big table) and the age of the
-   * oldest pending one, for every listener registered here or with pending
-   * or failed publications. Cheap enough to poll (docs/outbox.md, "Stats").
+   * Creates the publications `listenerId` is missing, for the stored events
+   * of its type (every stored event for a `registerAny` listener), stored at
+   * or after `since` when given: at most one per event and listener, so
+   * running it again creates none. A listener registered after some of its
+   * events were stored gets them this way; they run in store order.
    *
-   * @returns One entry per listener, by id.
+   * @param listenerId A listener registered on this outbox.
+   * @param options Only events stored at or after `since`.
+   * @returns How many publications were created.
+   * @throws {TypeError} When the listener is not registered here, or `since` is not a valid Date.
    */
-  stats(): Promise<ListenerStats[]> {
-    // paused: false until the circuit breaker exists; the merge passes
-    // (listenerId) => its breaker is open.
-    const isPaused = (_listenerId: string) => false;
-    const ids = [...this.#listeners.keys()];
-    return readStats(this.#db, statsStatement(this.tables), ids, isPaused);
+  async backfill(
+    listenerId: string,
+    options: BackfillOptions = {},
+  ): Promise<number> {
+    checkOptions(options, ["since"], "backfill");
+    const listener = this.#listeners.get(listenerId);
+    checkArgument(
+      listener,
+      "listenerId",
+      "the id of a listener registered on this outbox",
+      listenerId,
+    );
+    const { since } = options;
+    if (since !== undefined) checkDate(since, "since");
+    const type = (listener as Listener).type;
+    const { rows } = await this.#query("backfill", this.#sql.backfill, [
+      listenerId,
+      type === null ? null : storableText(type),
+      since?.toISOString() ?? null,
+    ]);
+    return (rows[0] as { count: number }).count;
   }
 
   /**
-   * Reads the stored events of one correlation id, oldest first: what
-   * `formatCausationTree` draws. It scans the events table unless an index
-   * on `correlation_id` exists (docs/outbox.md, "Reading a correlation").
+   * The listeners whose circuit breaker is open in this process: paused
+   * until `resumesAt`, then on trial. Each relay process has its own
+   * breakers; an empty list means every listener runs.
    *
-   * @param options The correlation id and the most events returned.
-   * @returns The events, read back with `parseEvent`.
-   * @throws {TypeError} When the correlation id or limit is not valid.
+   * @returns One entry per open breaker, by listener id.
    */
+  pausedListeners(): PausedListener[] {
+    const paused: PausedListener[] = [];
+    for (const { id, breaker } of this.#listeners.values()) {
+      const state = breaker?.state();
+      if (state) {
+        paused.push({
+          listenerId: id,
+          opens: state.opens,
+          resumesAt: new Date(state.resumesAt).toISOString(),
+          lastError: state.lastError,
+        });
+      }
+    }
+    return paused;
+  }
+
+  /** Each listener's publications counted in one statement (docs/outbox.md). */
+  stats(): Promise<ListenerStats[]> {
+    return readStats(this.#query.bind(this, "stats"), this, this.#listeners);
+  }
+
+  /** The stored events of one correlation id, oldest first (for formatCausationTree). */
   events(options: EventsOptions): Promise<DomainEvent[]> {
-    return readEvents(this.#db, eventsStatement(this.tables), options);
+    return readEvents(this.#query.bind(this, "events"), this, options);
+  }
+
+  #tableNames(): string {
+    return `${this.tables.events}, ${this.tables.publications}`;
+  }
+
+  #query(where: string, statement: string, params: unknown[]) {
+    return namingMigrate(
+      where,
+      this.#tableNames(),
+      () => this.#db.query(statement, params),
+    );
   }
 
   #add(
     id: string,
-    definition: AnyDefinition | undefined,
+    type: string | null,
+    definition: Listener["definition"],
     handler: OutboxHandler,
+    options: ListenerOptions,
   ): Listener {
-    checkListenerId(id, "id");
-    if (this.#listeners.has(id)) {
-      throw new TypeError(
-        `id: a durable listener ${JSON.stringify(id)} is already registered`,
-      );
-    }
-    if (
-      typeof handler !== "function" &&
-      !(typeof handler === "object" && handler !== null &&
-        typeof handler.handle === "function")
-    ) {
-      throw new TypeError(
-        `handler: expected a function or an object with a handle method, got ${
-          describeValue(handler)
-        }`,
-      );
-    }
-    const listener = { id, definition, handler };
+    const listener = newListener(this.#listeners, {
+      id,
+      type,
+      definition,
+      handler,
+      options,
+    }, this.#settings.circuitBreaker);
     this.#listeners.set(id, listener);
     return listener;
-  }
-
-  async #run(
-    row: ClaimedRow,
-    token: string,
-  ): Promise<keyof ProcessPendingResult | undefined> {
-    const listener = this.#listeners.get(row.listener_id) as Listener;
-    try {
-      const event = parseEvent(row.body, {
-        definition: listener.definition,
-        maxLength: row.body.length,
-      });
-      const ran = await inTransaction(this.#db, async (tx) => {
-        const held = await tx.query(this.#sql.lock, [row.id, token]);
-        if (!held.rows.length) return false;
-        const context = this.#context(tx, listener.id, row.attempts + 1, event);
-        const { handler } = listener;
-        if (typeof handler === "function") await handler(event, context);
-        else await handler.handle(event, context);
-        await tx.query(this.#sql.complete, [row.id]);
-        return true;
-      });
-      return ran ? "completed" : undefined;
-    } catch (error) {
-      return await this.#fail(row, token, error);
-    }
-  }
-
-  async #fail(
-    row: ClaimedRow,
-    token: string,
-    error: unknown,
-  ): Promise<keyof ProcessPendingResult | undefined> {
-    const attempt = row.attempts + 1;
-    let text = errorText(error);
-    let delay: number | null = null;
-    if (attempt < this.#maxAttempts) {
-      try {
-        delay = typeof this.#retryDelayMs === "number"
-          ? this.#retryDelayMs
-          : this.#retryDelayMs(attempt);
-        if (typeof delay !== "number" || !(delay >= 0) || delay === Infinity) {
-          text += `\n(failed at once: retryDelayMs returned ${
-            describeValue(delay)
-          }, expected a finite number >= 0)`;
-          delay = null;
-        }
-      } catch (delayError) {
-        text += `\n(failed at once: retryDelayMs threw ${
-          errorText(delayError)
-        })`;
-        delay = null;
-      }
-    }
-    const { rows } = await this.#db.query(this.#sql.fail, [
-      row.id,
-      token,
-      text,
-      delay,
-      this.#maxAttempts,
-    ]);
-    const status = (rows[0] as { status: string } | undefined)?.status;
-    if (status === undefined) return undefined;
-    return status === "failed" ? "failed" : "retried";
   }
 
   #context(
@@ -614,46 +445,5 @@ export class PostgresOutbox {
       return event;
     }
     return { tx, listenerId, attempt, publish } as OutboxContext;
-  }
-}
-
-function defaultRetryDelay(attempt: number): number {
-  const ceiling = Math.min(300_000, 1000 * 2 ** (attempt - 1));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-}
-
-function checkInteger(
-  value: unknown,
-  name: string,
-  min: number,
-  max: number,
-): number {
-  checkArgument(
-    Number.isInteger(value) && (value as number) >= min &&
-      (value as number) <= max,
-    name,
-    `an integer from ${min} to ${max}`,
-    value,
-  );
-  return value as number;
-}
-
-function checkListenerId(id: unknown, name: string): void {
-  checkArgument(
-    typeof id == "string" && id.length >= 1 && id.length <= 128,
-    name,
-    "a listener id of 1 to 128 characters",
-    id,
-  );
-}
-
-function errorText(error: unknown): string {
-  if (error instanceof Error) {
-    return error.stack ?? `${error.name}: ${error.message}`;
-  }
-  try {
-    return String(error);
-  } catch {
-    return "a thrown value that cannot be turned into text";
   }
 }

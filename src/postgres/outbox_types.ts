@@ -2,6 +2,7 @@ import type { EventDefinition } from "../event/define_event.ts";
 import type { DomainEvent, JsonObject } from "../event/types.ts";
 import type { PublishOptions } from "../dispatch/handler.ts";
 import type { SqlQueryable } from "./database.ts";
+import type { CircuitBreakerOptions } from "./listener_types.ts";
 
 /**
  * Options for {@linkcode PostgresOutbox}.
@@ -52,6 +53,20 @@ export interface PostgresOutboxOptions {
    * @default {crypto.randomUUID}
    */
   generateEventId?: () => string;
+  /**
+   * Each listener's circuit breaker, unless its `register` options give its
+   * own; `false` for none. See {@linkcode CircuitBreakerOptions}.
+   *
+   * @default {{ threshold: 5, pauseMs: (opens) => Math.min(5000 * 2 ** (opens - 1), 300_000) }}
+   */
+  circuitBreaker?: CircuitBreakerOptions | false;
+  /**
+   * The ordering key of an event (an aggregate's id, say), 1 to 256
+   * characters, or null for none: each listener sees the events of one key
+   * strictly in store order, one at a time. Called once per event by
+   * `store`.
+   */
+  orderingKey?: (event: DomainEvent) => string | null;
 }
 
 /**
@@ -77,6 +92,14 @@ export interface OutboxContext {
   readonly listenerId: string;
   /** Which run this is: 1 for the first, counting earlier failed runs. */
   readonly attempt: number;
+  /**
+   * Asks for this run to be retried after `ms` (an integer from 0 to
+   * 2^31 − 1) without charging an attempt: it throws, so that the
+   * transaction rolls back; let it propagate.
+   *
+   * @throws Always: the signal for the relay.
+   */
+  retryLater(ms: number): never;
   /**
    * Creates an event caused by the one being handled (same correlation,
    * causation = its id, the definition's schema checked) and stores it in

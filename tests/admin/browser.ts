@@ -65,6 +65,12 @@ describe("the operator's page in headless Chromium", () => {
     assert.equal(await count("update-search-index", "completed"), "2");
     assert.equal(await count("send-confirmation", "completed"), "5");
     assert.equal(await count("ship-order", "pending"), "5");
+    assert.deepEqual(
+      await browser.evaluate(
+        "[...document.querySelectorAll('tr.paused')].map((row) => row.dataset.listener)",
+      ),
+      [DEMO.paused],
+    );
     assert.equal(
       await browser.evaluate("document.querySelectorAll('.dead').length"),
       DEMO.deadLetters,

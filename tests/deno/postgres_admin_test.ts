@@ -116,6 +116,11 @@ describe("outboxAdmin", () => {
       html,
       /data-listener="ship-order"><td>ship-order<\/td><td data-count="pending">5<\/td><td data-count="due">5<\/td>/,
     );
+    assert.match(
+      html,
+      /<tr data-listener="notify-warehouse" class="paused"><td>notify-warehouse <span class="badge">paused<\/span><\/td><td data-count="pending">5<\/td>/,
+    );
+    assert.equal(html.match(/class="paused"/g)?.length, 1);
     const shown = [...html.matchAll(/data-publication="(\d+)"/g)].map((m) =>
       m[1]
     );

@@ -39,7 +39,9 @@ describe("PostgresOutbox.stats", () => {
       (await outbox.stats()).map((stats) => stats.listenerId),
       ["broken", "idle", "ok"],
     );
-    await outbox.store(db, [createEvent("a"), createEvent("b")]);
+    await db.transaction((tx) =>
+      outbox.store(tx, [createEvent("a"), createEvent("b")])
+    );
     // Every listener has 2 pending and due; "ok" completes both, "broken"
     // fails once (retried in a minute), "idle" runs later.
     await outbox.processPending({ limit: 4 });
@@ -102,10 +104,41 @@ describe("PostgresOutbox.stats", () => {
     );
   });
 
+  it("marks a listener paused while its circuit breaker is open in this process", async () => {
+    const outbox = new PostgresOutbox(db, {
+      tablePrefix: `s${++prefixes}_`,
+      retryDelayMs: 0,
+      circuitBreaker: { threshold: 2, pauseMs: 60_000 },
+    });
+    await outbox.migrate();
+    outbox.registerAny("down", () => {
+      throw new Error("service down");
+    });
+    outbox.registerAny("up", () => {});
+    await db.transaction((tx) =>
+      outbox.store(tx, [createEvent("a"), createEvent("b")])
+    );
+    await outbox.processPending();
+    assert.deepEqual(
+      outbox.pausedListeners().map((paused) => paused.listenerId),
+      ["down"],
+    );
+    assert.deepEqual(
+      (await outbox.stats()).map(({ listenerId, paused }) => ({
+        listenerId,
+        paused,
+      })),
+      [{ listenerId: "down", paused: true }, {
+        listenerId: "up",
+        paused: false,
+      }],
+    );
+  });
+
   it("lists listeners with pending or failed publications that this process does not register", async () => {
     const writer = await fresh();
     writer.registerAny("elsewhere", () => {});
-    await writer.store(db, createEvent("a"));
+    await db.transaction((tx) => writer.store(tx, createEvent("a")));
     const reader = new PostgresOutbox(db, {
       tablePrefix: writer.tables.events.slice(0, -6),
     });
@@ -140,7 +173,7 @@ describe("PostgresOutbox.stats", () => {
        FROM ${events}`,
     );
     await db.query(`ANALYZE ${publications}`);
-    await outbox.store(db, createEvent("one.more"));
+    await db.transaction((tx) => outbox.store(tx, createEvent("one.more")));
     const { rows } = await db.query<{ listener_id: string; n: number }>(
       `SELECT listener_id, count(*)::int AS n FROM ${publications}
        WHERE status = 'completed' GROUP BY listener_id ORDER BY listener_id`,
@@ -164,10 +197,12 @@ describe("PostgresOutbox.events", () => {
     const placed = createEvent("order.placed", { id: 7 }, {
       correlationId: "req-7",
     });
-    await outbox.store(db, [
-      placed,
-      createEvent("order.placed", {}, { correlationId: "req-8" }),
-    ]);
+    await db.transaction((tx) =>
+      outbox.store(tx, [
+        placed,
+        createEvent("order.placed", {}, { correlationId: "req-8" }),
+      ])
+    );
     await outbox.processPending();
     const events = await outbox.events({ correlationId: "req-7" });
     assert.deepEqual(

@@ -151,7 +151,7 @@ describe("start wakes on commit", () => {
     const polled = await fresh(shaped as unknown as PGlite);
     let runs = 0;
     polled.registerAny("audit", () => void runs++);
-    await polled.store(db, createEvent("polled"));
+    await db.transaction((tx) => polled.store(tx, createEvent("polled")));
     const controller = new AbortController();
     const loop = polled.start({ signal: controller.signal, intervalMs: 5 });
     await until(() => runs === 1, "the polled event");
@@ -279,13 +279,13 @@ describe("start on a pg Pool's shape", () => {
     await until(() => clients.length === 2, "a second client");
     await until(() => listening(outbox.tables.publications), "LISTEN");
     assert.match(String((errors[0] as Error).cause), /LISTEN refused/);
-    await outbox.store(db, createEvent("woken"));
+    await db.transaction((tx) => outbox.store(tx, createEvent("woken")));
     await until(() => ran.length === 1, "the woken event");
 
     clients[1]!.lose(new Error("terminating connection"));
     await until(() => clients.length === 3, "a third client");
     await until(() => listening(outbox.tables.publications), "LISTEN again");
-    await outbox.store(db, createEvent("reconnected"));
+    await db.transaction((tx) => outbox.store(tx, createEvent("reconnected")));
     await until(() => ran.length === 2, "the event after reconnecting");
     clients[2]!.lose();
     await until(() => clients.length === 4, "a fourth client");
@@ -328,7 +328,7 @@ describe("start on a pg Pool's shape", () => {
     const polled = await fresh(plain.pool);
     let runs = 0;
     polled.registerAny("audit", () => void runs++);
-    await polled.store(db, createEvent("polled"));
+    await db.transaction((tx) => polled.store(tx, createEvent("polled")));
     const stop = new AbortController();
     const polling = polled.start({ signal: stop.signal, intervalMs: 5 });
     await until(() => runs === 1, "the polled event");
@@ -361,7 +361,7 @@ describe("start on a pg Pool's shape", () => {
     const controller = new AbortController();
     const loop = outbox.start({ signal: controller.signal, intervalMs: 5 });
     await until(() => clients.length === 2, "a second client");
-    await outbox.store(db, createEvent("polled"));
+    await db.transaction((tx) => outbox.store(tx, createEvent("polled")));
     await until(() => runs === 1, "the event");
     controller.abort();
     await loop;

@@ -36,6 +36,21 @@ async function prepare(prefix: string, ids: string[]): Promise<PostgresOutbox> {
   return outbox;
 }
 
+/** Runs `work` on a client of the pool between BEGIN and COMMIT. */
+async function inTransaction<T>(
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await work(client);
+    await client.query("COMMIT");
+    return result;
+  } finally {
+    client.release();
+  }
+}
+
 /** Stores `count` events in transactions of 500. */
 async function storeEvents(
   outbox: PostgresOutbox,
@@ -259,7 +274,7 @@ describe("PostgresOutbox on a real PostgreSQL server", () => {
     });
     outbox.register("payment.captured", "healthy", () => {});
     const event = createEvent("payment.captured", { amount: 12 });
-    await outbox.store(pool, event);
+    await inTransaction((client) => outbox.store(client, event));
     const results = [];
     for (let i = 0; i < 4; i++) results.push(await outbox.processPending());
     assert.deepEqual(results, [
