@@ -51,6 +51,16 @@ export function statsStatement(tables: Tables): string {
           AS m(listener_id, freq)
       WHERE s.schemaname = size.schema AND s.tablename = '${publications}'
         AND s.attname = 'listener_id'
+    ), exact AS (
+      -- Counted only while the table is small (a one-time filter), and at
+      -- most ${EXACT_BELOW} rows: the plan's cost stays small whatever the
+      -- table's size (a costly plan would also be compiled by JIT).
+      SELECT listener_id, count(*) AS n FROM (
+        SELECT listener_id FROM ${publications}
+        WHERE status = 'completed' AND (SELECT rows FROM size) < ${EXACT_BELOW}
+        LIMIT ${EXACT_BELOW}
+      ) AS c
+      GROUP BY listener_id
     ), ids AS (
       SELECT json_array_elements_text($1::text::json) AS listener_id
       UNION SELECT listener_id FROM open
@@ -61,14 +71,14 @@ export function statsStatement(tables: Tables): string {
       coalesce(o.leased, 0)::float8 AS leased,
       coalesce(o.failed, 0)::float8 AS failed,
       CASE WHEN (SELECT rows FROM size) < ${EXACT_BELOW}
-        THEN (SELECT count(*) FROM ${publications} AS p
-          WHERE p.status = 'completed' AND p.listener_id = ids.listener_id)
+        THEN coalesce(x.n, 0)
         ELSE greatest(0, round((SELECT rows FROM size) * coalesce(c.freq, 0))
           - coalesce(o.pending, 0) - coalesce(o.failed, 0))
       END::float8 AS completed,
       (extract(epoch FROM now() - o.oldest) * 1000)::float8 AS oldest_ms
     FROM ids LEFT JOIN open AS o USING (listener_id)
       LEFT JOIN common AS c USING (listener_id)
+      LEFT JOIN exact AS x USING (listener_id)
     ORDER BY ids.listener_id`;
 }
 
