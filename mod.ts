@@ -31,6 +31,7 @@ export * from "./src/event/types.ts";
 export * from "./src/event/errors.ts";
 export * from "./src/event/create_event.ts";
 export * from "./src/event/standard_schema.ts";
+export * from "./src/event/event_definition.ts";
 export * from "./src/event/define_event.ts";
 export * from "./src/event/guards.ts";
 export * from "./src/parse/parse_event.ts";

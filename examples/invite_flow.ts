@@ -96,7 +96,7 @@ const dispatcher = new InProcessEventDispatcher({
 });
 const everything: DomainEvent[] = [];
 const activityLog: string[] = [];
-const emailsSent: string[] = [];
+const emailsSent: string[] = []; // one line per email: which, to whom, why
 const cache = new Map<string, string>();
 
 dispatcher.use(async (event, next, { handlerName, depth }) => {
@@ -108,7 +108,10 @@ dispatcher.use(async (event, next, { handlerName, depth }) => {
 dispatcher.register(
   InviteCreated,
   async function sendInviteEmail(event, context) {
-    emailsSent.push(event.payload.email); // a real app calls its mailer here
+    // A real app calls its mailer here.
+    emailsSent.push(
+      `invite email to ${event.payload.email} (invite.created, ${event.correlationId})`,
+    );
     await context.publish(InviteEmailSent, {
       inviteId: event.payload.inviteId,
       to: event.payload.email,
@@ -118,6 +121,8 @@ dispatcher.register(
 dispatcher.register(InviteCreated, function refreshInviteCache(event) {
   cache.set(event.payload.inviteId, "pending");
 });
+// A staged failure: this handler always throws, to show that in "isolate"
+// mode a failing handler stops no other one and is reported, not lost.
 dispatcher.register(InviteEmailSent, function notifySlack() {
   throw new Error("Slack webhook timed out");
 });
@@ -131,7 +136,9 @@ dispatcher.register(InviteAccepted, async function addMember(event, context) {
 dispatcher.register(
   MemberJoined,
   async function sendWelcomeEmail(event, context) {
-    emailsSent.push(event.payload.email);
+    emailsSent.push(
+      `welcome email to ${event.payload.email} (member.joined, ${event.correlationId})`,
+    );
     await context.publish(WelcomeEmailSent, { to: event.payload.email });
   },
 );
@@ -159,19 +166,18 @@ console.log("\nPOST /invites/inv_42/accept (request req-9b1c)");
 invite.accept("req-9b1c");
 await commitAndDispatch("inv_42", invite);
 
-console.log(`\nEmails sent: ${emailsSent.join(", ")}`);
+console.log(`\nEmails sent: ${emailsSent.length}, one per request:`);
+for (const email of emailsSent) console.log(`  ${email}`);
 console.log(`Activity log entries: ${activityLog.length}`);
 console.log(`Cache: ${JSON.stringify(Object.fromEntries(cache))}`);
 console.log(
-  `Handler failures reported (errorMode "isolate"): ${failures.length}`,
+  `Handler failures reported (errorMode "isolate"): ${failures.length}, ` +
+    "staged: notifySlack always throws; the other handlers ran",
 );
 for (const failure of failures) console.log(`  ${failure.message}`);
 
-console.log("\nWhat happened, by correlation and cause:");
-console.log(formatCausationTree(everything));
-
 console.log(
-  "\nThe same events with their ids (causationId = the eventId of the cause):",
+  "\nThe events with their ids (causationId = the eventId of the cause):",
 );
 for (const event of everything) {
   console.log(
@@ -183,3 +189,6 @@ for (const event of everything) {
     ].join("  "),
   );
 }
+
+console.log("\nWhat happened, by correlation and cause:");
+console.log(formatCausationTree(everything));

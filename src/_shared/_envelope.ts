@@ -2,6 +2,7 @@ import { type EventIssue, InvalidEventError } from "../event/errors.ts";
 import { invalid, issue, unreadable } from "./_issues.ts";
 import { isRecord } from "./_json.ts";
 import { describeValue } from "./_messages.ts";
+import { UUID_PATTERN } from "./_uuid.ts";
 import type { DomainEvent } from "../event/types.ts";
 
 /** What a field must be: in words, for the message, and as a test. */
@@ -40,7 +41,7 @@ function isEventType(value: unknown): boolean {
 const RULES: Record<string, FieldRule> = {
   eventId: {
     expected: "a UUID",
-    test: matches(/^[\da-f]{8}(?:-[\da-f]{4}){3}-[\da-f]{12}$/i),
+    test: matches(UUID_PATTERN),
   },
   eventType: {
     expected: "1-256 characters without whitespace or control characters",

@@ -1,20 +1,20 @@
-import type { EventDefinition } from "../event/define_event.ts";
+import {
+  type AnyEventDefinition,
+  isEventDefinition,
+} from "./_event_definition.ts";
 import { readFields, seal } from "./_envelope.ts";
 import { type EventIssue, InvalidEventError } from "../event/errors.ts";
 import { invalid, unreadable } from "./_issues.ts";
-import { copyJsonObject, isRecord, readJson } from "./_json.ts";
+import { isRecord, readJson } from "./_json.ts";
+import { copyJsonObject, type JsonCopyOptions } from "./_json_copy.ts";
 import { describeValue } from "./_messages.ts";
 import type { DomainEvent } from "../event/types.ts";
 import { readAs, upcastTable } from "./_upcasts.ts";
 
-/** Any event definition. */
-// deno-lint-ignore no-explicit-any
-type AnyDefinition = EventDefinition<string, any, any>;
-
 /** The options of `parseEvent` and `fromCloudEvent`, read once and checked. */
 export interface ReadOptions {
   /** The definitions to match, by type; none to match none. */
-  definitions?: Map<string, AnyDefinition>;
+  definitions?: Map<string, AnyEventDefinition>;
   maxDepth?: number;
   maxLength: number;
 }
@@ -49,11 +49,8 @@ export function readOptions(options: unknown, caller: string): ReadOptions {
       : Array.isArray(definitions)
       ? [...definitions]
       : undefined;
-    // A definition is told by its create function; its type is checked below.
     types = list?.map((item) =>
-      typeof (item as AnyDefinition | null)?.create == "function"
-        ? (item as AnyDefinition).type
-        : undefined
+      isEventDefinition(item) ? item.type : undefined
     ) ?? [];
   } catch (error) {
     throw unreadable(error, "options");
@@ -95,7 +92,7 @@ export function readOptions(options: unknown, caller: string): ReadOptions {
       byType.set(type, list[index]);
     });
     // The older types the definitions read by upcasting, unless listed.
-    const upcastFrom = new Map<string, AnyDefinition>();
+    const upcastFrom = new Map<string, AnyEventDefinition>();
     for (const definition of byType.values()) {
       for (const older of upcastTable(definition).keys()) {
         if (byType.has(older)) continue;
@@ -119,15 +116,14 @@ export function readEvent(input: unknown, options: ReadOptions): DomainEvent {
   const { definitions, maxDepth, maxLength } = options;
   const issues: EventIssue[] = [];
   const fields = readFields(readJson(input, maxLength), issues);
+  const limits: JsonCopyOptions = {
+    maxDepth,
+    maxChars: maxLength,
+    parsed: typeof input == "string",
+  };
   for (const field of ["payload", "metadata"]) {
     try {
-      fields[field] = copyJsonObject(
-        fields[field],
-        field,
-        maxDepth,
-        maxLength,
-        typeof input == "string",
-      );
+      fields[field] = copyJsonObject(fields[field], field, limits);
     } catch (error) {
       issues.push(...(error as InvalidEventError).issues);
     }

@@ -1,16 +1,19 @@
-import type { EventDefinition } from "../event/define_event.ts";
+import {
+  type AnyEventDefinition,
+  isEventDefinition,
+} from "./_event_definition.ts";
 import { InvalidEventError } from "../event/errors.ts";
 import { invalid } from "./_issues.ts";
 import { describeError, describeValue } from "./_messages.ts";
-import type { CreateEventOptions } from "../event/create_event.ts";
-import type { DomainEvent, JsonObject } from "../event/types.ts";
-
-// deno-lint-ignore no-explicit-any
-type AnyDefinition = EventDefinition<string, any, any>;
+import type {
+  CreateEventOptions,
+  DomainEvent,
+  JsonObject,
+} from "../event/types.ts";
 
 /** One step of an upcast: check the payload with `definition`, then `upcast` it. */
 interface UpcastStep {
-  readonly definition: AnyDefinition;
+  readonly definition: AnyEventDefinition;
   readonly upcast: (payload: never) => unknown;
 }
 
@@ -44,11 +47,7 @@ export function extendTable(
   older: unknown,
   upcast: unknown,
 ): UpcastTable {
-  const olderType = (older as AnyDefinition | null)?.type;
-  if (
-    typeof olderType != "string" ||
-    typeof (older as AnyDefinition).create != "function"
-  ) {
+  if (!isEventDefinition(older)) {
     throw new TypeError(
       `upcastFrom: expected an event definition, got ${describeValue(older)}`,
     );
@@ -71,11 +70,11 @@ export function extendTable(
     extended.set(from, steps);
   };
   const step: UpcastStep = {
-    definition: older as AnyDefinition,
+    definition: older,
     upcast: upcast as UpcastStep["upcast"],
   };
-  add(olderType, [step]);
-  for (const [from, steps] of upcastTable(older as object)) {
+  add(older.type, [step]);
+  for (const [from, steps] of upcastTable(older)) {
     add(from, [...steps, step]);
   }
   return extended;
@@ -105,7 +104,7 @@ function within(error: unknown, prefix: string): unknown {
  * throws, naming the types of the step.
  */
 export function readAs(
-  definition: AnyDefinition,
+  definition: AnyEventDefinition,
   event: DomainEvent,
 ): DomainEvent {
   const steps = upcastTable(definition).get(event.eventType);

@@ -1,7 +1,8 @@
-import type { EventDefinition } from "../event/define_event.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
 import { assertDomainEvent } from "../event/guards.ts";
 import { checkInput, formatPath, unreadable } from "../_shared/_issues.ts";
-import { copyJsonObject, readJson } from "../_shared/_json.ts";
+import { readJson } from "../_shared/_json.ts";
+import { copyJsonObject } from "../_shared/_json_copy.ts";
 import { readEvent, readOptions } from "../_shared/_read_event.ts";
 import type { ParsedEvent, ParseEventOptions } from "../parse/parse_event.ts";
 import type { DeepReadonly, DomainEvent, JsonObject } from "../event/types.ts";
@@ -213,13 +214,11 @@ export function fromCloudEvent<
     causationid = null,
     data = {},
     ...extensions
-  } = copyJsonObject(
-    readJson(input, read.maxLength),
-    "",
+  } = copyJsonObject(readJson(input, read.maxLength), "", {
     // The CloudEvent wraps the payload: one level more than parseEvent's.
-    (read.maxDepth ?? 64) + 1,
-    read.maxLength,
-  );
+    maxDepth: (read.maxDepth ?? 64) + 1,
+    maxChars: read.maxLength,
+  });
   checkInput(specversion === "1.0", "specversion", '"1.0"', specversion);
   checkSource(source);
   checkInput(

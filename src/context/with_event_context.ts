@@ -6,7 +6,8 @@ import {
 } from "../_shared/_ambient.ts";
 import { checkField } from "../_shared/_envelope.ts";
 import { invalid, unreadable } from "../_shared/_issues.ts";
-import { copyJsonObject, EMPTY_OBJECT, isRecord } from "../_shared/_json.ts";
+import { EMPTY_OBJECT, isRecord } from "../_shared/_json.ts";
+import { copyJsonObject } from "../_shared/_json_copy.ts";
 import { describeValue } from "../_shared/_messages.ts";
 import type { DeepReadonly, JsonObject } from "../event/types.ts";
 

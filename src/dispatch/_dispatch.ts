@@ -1,5 +1,5 @@
 import type { CheckedDefinition } from "../_shared/_definition_check.ts";
-import type { EventDefinition } from "../event/define_event.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
 import { DispatchError, HandlerError } from "../event/errors.ts";
 import { createEvent } from "../event/create_event.ts";
 import type { EventHandler, HandlerContext, Middleware } from "./handler.ts";

@@ -4,7 +4,7 @@ import {
   isCheckable,
   refusal,
 } from "../_shared/_definition_check.ts";
-import type { EventDefinition } from "../event/define_event.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
 import {
   DispatchError,
   DomainEventError,

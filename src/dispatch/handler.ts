@@ -1,6 +1,9 @@
-import type { EventDefinition } from "../event/define_event.ts";
-import type { CreateEventOptions } from "../event/create_event.ts";
-import type { DomainEvent, JsonObject } from "../event/types.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
+import type {
+  CreateEventOptions,
+  DomainEvent,
+  JsonObject,
+} from "../event/types.ts";
 
 /**
  * Options for {@linkcode HandlerContext.publish}: those of

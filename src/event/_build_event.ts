@@ -3,10 +3,10 @@ import { checkField, envelopeIssues, seal } from "../_shared/_envelope.ts";
 import { type EventIssue, InvalidEventError } from "./errors.ts";
 import { currentTimestamp } from "./_clock.ts";
 import { invalid, issue, unreadable } from "../_shared/_issues.ts";
-import { copyJsonObject, EMPTY_OBJECT, isRecord } from "../_shared/_json.ts";
+import { EMPTY_OBJECT, isRecord } from "../_shared/_json.ts";
+import { copyJsonObject } from "../_shared/_json_copy.ts";
 import { describeValue } from "../_shared/_messages.ts";
-import type { CreateEventOptions } from "./create_event.ts";
-import type { DomainEvent, JsonObject } from "./types.ts";
+import type { CreateEventOptions, DomainEvent, JsonObject } from "./types.ts";
 
 /**
  * Makes the event {@linkcode createEvent} returns from a checked type and a

@@ -99,3 +99,55 @@ export interface DomainEvent<
   /** Data about the event rather than the domain (tenant, actor, trace ids), deeply frozen. */
   readonly metadata: DeepReadonly<JsonObject>;
 }
+
+/**
+ * Options for {@linkcode createEvent}.
+ *
+ * @example Usage
+ * ```ts
+ * import { createEvent, type CreateEventOptions } from "@seedwork/domain-events";
+ *
+ * const options: CreateEventOptions = { correlationId: "req-42", metadata: { tenant: "acme" } };
+ * const event = createEvent("invite.created", { email: "ada@example.com" }, options);
+ * ```
+ */
+export interface CreateEventOptions {
+  /**
+   * The correlation id; not allowed together with `causedBy`.
+   *
+   * @default {null}
+   */
+  correlationId?: string | null;
+  /**
+   * The causation id; not allowed together with `causedBy`.
+   *
+   * @default {null}
+   */
+  causationId?: string | null;
+  /**
+   * The event that caused this one: sets `causationId` to its `eventId` and
+   * `correlationId` to its `correlationId ?? eventId`.
+   */
+  causedBy?: DomainEvent;
+  /**
+   * Metadata, copied and deeply frozen.
+   *
+   * @default {{}}
+   */
+  metadata?: JsonObject;
+  /**
+   * The event id, for replays and deterministic tests: any UUID (stored lower-case).
+   *
+   * @default {crypto.randomUUID()}
+   */
+  eventId?: string;
+  /**
+   * When the event happened, for replays and deterministic tests: a valid
+   * `Date` (read with the built-in `Date.prototype` methods, so its own
+   * `toISOString` or `valueOf` is ignored) or a string in
+   * `Date#toISOString()` form.
+   *
+   * @default {the current time}
+   */
+  occurredAt?: string | Date;
+}

@@ -1,5 +1,5 @@
 import { readEvent, readOptions } from "../_shared/_read_event.ts";
-import type { EventDefinition } from "../event/define_event.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
 import type { DomainEvent } from "../event/types.ts";
 
 /**

@@ -6,10 +6,9 @@ import {
 
 /**
  * One listener's circuit breaker, in one relay process. Closed, it counts
- * the distinct publications that failed on their first attempt since the
- * last success (a publication that failed before may be poison: its failing
- * again says nothing of the listener); at `threshold` it opens for
- * `pauseMs`. Once the pause is over, the next run
+ * the distinct publications that failed since the listener's last success
+ * (one publication failing again and again counts once: that is poison); at
+ * `threshold` it opens for `pauseMs`. Once the pause is over, the next run
  * is a trial: its failure opens it again (for the pause of the next
  * opening), its success closes it.
  */
@@ -37,17 +36,16 @@ export class CircuitBreaker {
   }
 
   /**
-   * A run of publication `id` failed with `error` (as text), on its first
-   * attempt when `first`. Returns whether the attempt is charged: not on a
-   * trial run, which opens it again.
+   * A run of publication `id` failed with `error` (as text). Returns whether
+   * the attempt is charged: not on a trial run, which opens it again.
    */
-  failed(id: string, first: boolean, error: string, now: number): boolean {
+  failed(id: string, error: string, now: number): boolean {
     this.#lastError = error;
     if (this.#opens > 0) {
       this.#open(now);
       return false;
     }
-    if (first) this.#failures.add(id);
+    this.#failures.add(id);
     if (this.#failures.size >= this.#settings.threshold) this.#open(now);
     return true;
   }

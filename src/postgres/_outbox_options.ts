@@ -1,3 +1,6 @@
+import { isEventDefinition } from "../_shared/_event_definition.ts";
+import { checkGenerateEventId } from "../_shared/_generate_event_id.ts";
+import { UUID_PATTERN } from "../_shared/_uuid.ts";
 import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
 import { describeValue } from "../_shared/_messages.ts";
 import type { DomainEvent } from "../event/types.ts";
@@ -63,12 +66,7 @@ export function readOutboxOptions(options: unknown): OutboxSettings {
     circuitBreaker = {},
     orderingKey,
   } = options as PostgresOutboxOptions;
-  checkArgument(
-    generateEventId === undefined || typeof generateEventId === "function",
-    "generateEventId",
-    "a function",
-    generateEventId,
-  );
+  checkGenerateEventId(generateEventId);
   checkArgument(
     orderingKey === undefined || typeof orderingKey === "function",
     "orderingKey",
@@ -195,11 +193,8 @@ export function checkDate(value: unknown, name: string): void {
 export function registeredType(
   definition: unknown,
 ): { type: string; isDefinition: boolean } {
-  const candidate = definition as { type?: unknown; create?: unknown } | null;
-  const isDefinition = typeof candidate === "object" && candidate !== null &&
-    typeof candidate.type === "string" &&
-    typeof candidate.create === "function";
-  const type = isDefinition ? candidate.type : definition;
+  const isDefinition = isEventDefinition(definition);
+  const type = isDefinition ? definition.type : definition;
   checkArgument(
     typeof type === "string" && type.length >= 1 && type.length <= 256,
     "register",
@@ -238,8 +233,6 @@ export function readStartOptions(options: unknown):
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The filter of `resubmit`, checked, as its statement's parameters. */
 export function readResubmitFilter(filter: unknown): (string | null)[] {
   checkOptions(filter, ["listenerId", "eventId", "id"], "resubmit");
@@ -247,7 +240,7 @@ export function readResubmitFilter(filter: unknown): (string | null)[] {
   if (listenerId !== undefined) checkListenerId(listenerId, "listenerId");
   checkArgument(
     eventId === undefined ||
-      (typeof eventId === "string" && UUID.test(eventId)),
+      (typeof eventId === "string" && UUID_PATTERN.test(eventId)),
     "eventId",
     "a UUID",
     eventId,

@@ -1,4 +1,4 @@
-import type { EventDefinition } from "../event/define_event.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
 import type { DomainEvent } from "../event/types.ts";
 import { parseEvent } from "../parse/parse_event.ts";
 import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
@@ -11,7 +11,7 @@ import {
   readBreaker,
   retryDelay,
 } from "./_outbox_options.ts";
-import type { ListenerOptions } from "./listener_types.ts";
+import type { ListenerOptions, PausedListener } from "./listener_types.ts";
 import { inTransaction } from "./_sql.ts";
 import type { OutboxStatements } from "./_statements.ts";
 import { errorText, MAX_ERROR_TEXT, storableText } from "./_text.ts";
@@ -64,6 +64,23 @@ export function newListener(
     : readBreaker(options.circuitBreaker, "circuitBreaker");
   const breaker = settings ? new CircuitBreaker(settings) : null;
   return { id, type, definition, handler, breaker };
+}
+
+/** The listeners whose breaker is open, as `pausedListeners` lists them. */
+export function pausedOf(listeners: Iterable<Listener>): PausedListener[] {
+  const paused: PausedListener[] = [];
+  for (const { id, breaker } of listeners) {
+    const state = breaker?.state();
+    if (state) {
+      paused.push({
+        listenerId: id,
+        opens: state.opens,
+        resumesAt: new Date(state.resumesAt).toISOString(),
+        lastError: state.lastError,
+      });
+    }
+  }
+  return paused;
 }
 
 /** What a batch needs from its outbox. */
@@ -225,12 +242,7 @@ function recording(
   const { error } = outcome as { readonly error: unknown };
   const text = errorText(error);
   const attempt = row.attempts + 1;
-  const charged = listener.breaker?.failed(
-    row.id,
-    attempt === 1,
-    text,
-    Date.now(),
-  ) ?? true;
+  const charged = listener.breaker?.failed(row.id, text, Date.now()) ?? true;
   const { delay, note } = retryDelay(settings, attempt);
   // Not charged, and after the next ones: the next trial probes another.
   if (!charged) return [sql.defer, [row.id, token, delay ?? 0, text]];

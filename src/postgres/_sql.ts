@@ -1,3 +1,4 @@
+import { checkArgument } from "../_shared/_arguments.ts";
 import type { PostgresDatabase, SqlQueryable } from "./database.ts";
 
 /** Tells whether `value` has a `query` method. */
@@ -13,16 +14,39 @@ export function isQueryable(value: unknown): value is SqlQueryable {
  * @throws {TypeError} When it is neither.
  */
 export function checkDatabase(db: unknown): void {
-  if (
-    !isQueryable(db) ||
-    (typeof (db as { transaction?: unknown }).transaction !== "function" &&
-      typeof (db as { connect?: unknown }).connect !== "function")
-  ) {
-    throw new TypeError(
-      "db: expected a pg Pool or a PGlite instance (query with transaction or connect)",
-    );
+  checkArgument(
+    isQueryable(db) &&
+      (typeof (db as { transaction?: unknown }).transaction === "function" ||
+        typeof (db as { connect?: unknown }).connect === "function"),
+    "db",
+    "a pg Pool or a PGlite instance (query with transaction or connect)",
+    db,
+  );
+  // pg emits "error" on a Pool for an idle client whose connection was cut
+  // (a server restart): unlistened, it ends the process. The pool drops that
+  // client and connects anew on the next query: nothing else to do.
+  const pool = db as object;
+  if (isEmitter(pool) && !listened.has(pool)) {
+    listened.add(pool);
+    pool.on("error", ignore);
   }
 }
+
+/** Pools whose idle clients' errors are listened for already. */
+const listened = new WeakSet<object>();
+
+/** What pg's Pool and Client have of Node's EventEmitter. */
+interface ErrorEmitter {
+  on(event: "error", listener: () => void): unknown;
+  removeListener(event: "error", listener: () => void): unknown;
+}
+
+function isEmitter(value: object): value is ErrorEmitter {
+  return typeof (value as Partial<ErrorEmitter>).on === "function" &&
+    typeof (value as Partial<ErrorEmitter>).removeListener === "function";
+}
+
+function ignore(): void {}
 
 /**
  * Runs `work` inside one transaction on `db`: PGlite's own `transaction`, or
@@ -35,6 +59,11 @@ export async function inTransaction<T>(
 ): Promise<T> {
   if ("transaction" in db) return await db.transaction(work);
   const client = await db.connect();
+  // pg also emits "error" on a checked-out client whose connection is cut;
+  // the query in flight rejects with it, so listening is all it takes to
+  // keep it from ending the process.
+  const emitter = isEmitter(client) ? client : undefined;
+  emitter?.on("error", ignore);
   let broken: Error | undefined;
   try {
     await client.query("BEGIN");
@@ -51,6 +80,7 @@ export async function inTransaction<T>(
       throw error;
     }
   } finally {
+    emitter?.removeListener("error", ignore);
     client.release(broken);
   }
 }
@@ -61,12 +91,11 @@ export async function inTransaction<T>(
  * bytes of a name, and the outbox appends suffixes).
  */
 export function checkTablePrefix(prefix: unknown): string {
-  if (typeof prefix !== "string" || !/^[a-z_][a-z0-9_]{0,39}$/.test(prefix)) {
-    throw new TypeError(
-      `tablePrefix: expected lower-case letters, digits and underscores (at most 40, not starting with a digit), got ${
-        typeof prefix === "string" ? JSON.stringify(prefix) : typeof prefix
-      }`,
-    );
-  }
-  return prefix;
+  checkArgument(
+    typeof prefix === "string" && /^[a-z_][a-z0-9_]{0,39}$/.test(prefix),
+    "tablePrefix",
+    "lower-case letters, digits and underscores (at most 40, not starting with a digit)",
+    prefix,
+  );
+  return prefix as string;
 }

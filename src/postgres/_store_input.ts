@@ -24,18 +24,18 @@ export function checkTransaction(tx: unknown, db: unknown): void {
     tx,
   );
   const candidate = tx as Record<string, unknown>;
-  if (tx === db || typeof candidate["transaction"] === "function") {
-    throw new TypeError(
-      "store: expected the caller's transaction, got the database itself, so the events would be written outside the transaction of the state that raised them: call it inside db.transaction(async (tx) => { ...; await outbox.store(tx, events); })",
-    );
-  }
-  if (
-    typeof candidate["connect"] === "function" && "totalCount" in candidate
-  ) {
-    throw new TypeError(
-      "store: expected the caller's transaction, got a pg Pool, so the events would be written outside the transaction of the state that raised them: check a client out (const client = await pool.connect()), run BEGIN, then outbox.store(client, events) and your writes, then COMMIT",
-    );
-  }
+  checkArgument(
+    tx !== db && typeof candidate["transaction"] !== "function",
+    "store",
+    "the caller's transaction, not the database itself, which would write the events outside the transaction of the state that raised them: call it inside db.transaction(async (tx) => { ...; await outbox.store(tx, events); })",
+    tx,
+  );
+  checkArgument(
+    typeof candidate["connect"] !== "function" || !("totalCount" in candidate),
+    "store",
+    "the caller's transaction, not a pg Pool, which would write the events outside the transaction of the state that raised them: check a client out (const client = await pool.connect()), run BEGIN, then outbox.store(client, events) and your writes, then COMMIT",
+    tx,
+  );
 }
 
 /** Checks that every entry is a domain event, before anything is written. */

@@ -8,6 +8,9 @@ import {
 } from "./_sql.ts";
 import type { PostgresDatabase, SqlQueryable } from "./database.ts";
 import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
+import { checkDate } from "./_outbox_options.ts";
+import { namingMigrate } from "./_missing.ts";
+import { isUnstorable } from "./_text.ts";
 
 /**
  * Options for {@linkcode PostgresInbox}.
@@ -141,16 +144,15 @@ export class PostgresInbox {
     consumer: string,
     event: DomainEvent,
   ): Promise<boolean> {
-    if (!isQueryable(tx)) {
-      throw new TypeError("tx: expected an object with a query method");
-    }
+    checkArgument(isQueryable(tx), "tx", "an object with a query method", tx);
     checkConsumer(consumer);
     assertDomainEvent(event);
-    const { rows } = await tx.query(
-      `INSERT INTO ${this.table} (consumer, event_id) VALUES ($1, $2)
+    const { rows } = await namingMigrate("claim", this.table, () =>
+      tx.query(
+        `INSERT INTO ${this.table} (consumer, event_id) VALUES ($1, $2)
        ON CONFLICT DO NOTHING RETURNING event_id`,
-      [consumer, event.eventId],
-    );
+        [consumer, event.eventId],
+      ), "inbox");
     return rows.length === 1;
   }
 
@@ -172,10 +174,15 @@ export class PostgresInbox {
     event: DomainEvent,
     effect: (tx: SqlQueryable) => unknown,
   ): Promise<boolean> {
-    if (typeof effect !== "function") {
-      return Promise.reject(
-        new TypeError("effect: expected a function of the transaction"),
+    try {
+      checkArgument(
+        typeof effect === "function",
+        "effect",
+        "a function of the transaction",
+        effect,
       );
+    } catch (error) {
+      return Promise.reject(error);
     }
     return inTransaction(this.#db, async (tx) => {
       if (!await this.claim(tx, consumer, event)) return false;
@@ -195,16 +202,16 @@ export class PostgresInbox {
    */
   async purge(options: { olderThan: Date }): Promise<number> {
     const olderThan = options?.olderThan;
-    if (!(olderThan instanceof Date) || Number.isNaN(olderThan.getTime())) {
-      throw new TypeError("olderThan: expected a valid Date");
-    }
-    const { rows } = await inTransaction(
-      this.#db,
-      (tx) =>
-        tx.query(
+    checkDate(olderThan, "olderThan");
+    const { rows } = await namingMigrate(
+      "purge",
+      this.table,
+      () =>
+        this.#db.query(
           `DELETE FROM ${this.table} WHERE processed_at < $1 RETURNING 1`,
           [olderThan.toISOString()],
         ),
+      "inbox",
     );
     return rows.length;
   }
@@ -213,9 +220,9 @@ export class PostgresInbox {
 function checkConsumer(consumer: unknown): void {
   checkArgument(
     typeof consumer == "string" && consumer.length >= 1 &&
-      consumer.length <= 128,
+      consumer.length <= 128 && !isUnstorable(consumer),
     "consumer",
-    "a consumer name of 1 to 128 characters",
+    "a consumer name of 1 to 128 characters, without NUL or lone surrogates",
     consumer,
   );
 }

@@ -1,6 +1,10 @@
-import { createEvent, type CreateEventOptions } from "../event/create_event.ts";
-import type { EventDefinition } from "../event/define_event.ts";
-import type { DomainEvent, JsonObject } from "../event/types.ts";
+import { createEvent } from "../event/create_event.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
+import type {
+  CreateEventOptions,
+  DomainEvent,
+  JsonObject,
+} from "../event/types.ts";
 import { parseEvent } from "../parse/parse_event.ts";
 import type { PublishOptions } from "../dispatch/handler.ts";
 import { checkDatabase, inTransaction } from "./_sql.ts";
@@ -17,7 +21,7 @@ import {
   readStartOptions,
   registeredType,
 } from "./_outbox_options.ts";
-import { type Listener, newListener, runBatch } from "./_relay.ts";
+import { type Listener, newListener, pausedOf, runBatch } from "./_relay.ts";
 import { relayLoop } from "./_notify.ts";
 import { readEvents, readStats } from "./_inspect.ts";
 import {
@@ -360,19 +364,7 @@ export class PostgresOutbox {
    * @returns One entry per open breaker, by listener id.
    */
   pausedListeners(): PausedListener[] {
-    const paused: PausedListener[] = [];
-    for (const { id, breaker } of this.#listeners.values()) {
-      const state = breaker?.state();
-      if (state) {
-        paused.push({
-          listenerId: id,
-          opens: state.opens,
-          resumesAt: new Date(state.resumesAt).toISOString(),
-          lastError: state.lastError,
-        });
-      }
-    }
-    return paused;
+    return pausedOf(this.#listeners.values());
   }
 
   /** Each listener's publications counted in one statement (docs/outbox.md). */

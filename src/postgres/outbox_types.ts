@@ -1,4 +1,4 @@
-import type { EventDefinition } from "../event/define_event.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
 import type { DomainEvent, JsonObject } from "../event/types.ts";
 import type { PublishOptions } from "../dispatch/handler.ts";
 import type { SqlQueryable } from "./database.ts";

@@ -2,7 +2,7 @@ import {
   formatCausationTree,
   type FormatCausationTreeOptions,
 } from "../trace/causation_tree.ts";
-import type { EventDefinition } from "../event/define_event.ts";
+import type { EventDefinition } from "../event/event_definition.ts";
 import type { InProcessEventDispatcher } from "../dispatch/dispatcher.ts";
 import type { Disposal } from "../dispatch/handler.ts";
 import type { DomainEvent, JsonObject } from "../event/types.ts";

@@ -28,9 +28,17 @@ describe("deno task demo", () => {
       tree,
       /correlation req-9b1c\n└─ invite\.accepted \(…\)\n {3}└─ member\.joined \(…\)\n {6}└─ welcome\.email_sent \(…\)\n/,
     );
+    assert.ok(
+      output.trimEnd().endsWith("      └─ welcome.email_sent (…)"),
+      "the demo ends with the causation tree",
+    );
     assert.match(
       output,
-      /Handler failures reported \(errorMode "isolate"\): 1\n/,
+      /Emails sent: 2, one per request:\n {2}invite email to ada@example\.com \(invite\.created, req-7f3a\)\n {2}welcome email to ada@example\.com \(member\.joined, req-9b1c\)\n/,
+    );
+    assert.match(
+      output,
+      /Handler failures reported \(errorMode "isolate"\): 1, staged: notifySlack always throws/,
     );
     assert.match(
       output,

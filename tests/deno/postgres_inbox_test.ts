@@ -135,7 +135,7 @@ describe("PostgresInbox", () => {
     await assert.rejects(inbox.handle(42 as never, event, () => {}), {
       name: "TypeError",
       message:
-        "consumer: expected a consumer name of 1 to 128 characters, got 42",
+        "consumer: expected a consumer name of 1 to 128 characters, without NUL or lone surrogates, got 42",
     });
     assert.throws(
       () => new PostgresInbox(db, { tablePrefix: "x; DROP TABLE y" }),
@@ -145,7 +145,7 @@ describe("PostgresInbox", () => {
     await assert.rejects(
       inbox.handle(7 as unknown as string, event, () => {}),
       new TypeError(
-        "consumer: expected a consumer name of 1 to 128 characters, got 7",
+        "consumer: expected a consumer name of 1 to 128 characters, without NUL or lone surrogates, got 7",
       ),
     );
     await assert.rejects(

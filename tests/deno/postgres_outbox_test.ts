@@ -819,8 +819,8 @@ describe("bad input", () => {
       [db, { tablePrefix: "Outbox" }, /^tablePrefix: /],
       [db, { tablePrefix: "1x" }, /^tablePrefix: /],
       [db, { tablePrefix: "" }, /^tablePrefix: /],
-      [db, { tablePrefix: "a".repeat(41) }, /^tablePrefix: .*got "a{41}"/],
-      [db, { tablePrefix: 7 }, /^tablePrefix: .*got number/],
+      [db, { tablePrefix: "a".repeat(41) }, /^tablePrefix: .*got "a{40}"…$/],
+      [db, { tablePrefix: 7 }, /^tablePrefix: .*got 7$/],
       [
         db,
         { maxAttempts: 0 },

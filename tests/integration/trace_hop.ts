@@ -17,10 +17,16 @@ import {
   openTelemetryMiddleware,
   withTraceparent,
 } from "../../examples/opentelemetry.ts";
-import { natsRelay } from "../../examples/nats/relay.ts";
-import { consumeEvents } from "../../examples/nats/consumer.ts";
+import { PGlite } from "@electric-sql/pglite";
+import {
+  consumeEvents,
+  ensureConsumer,
+  ensureStream,
+  natsRelay,
+} from "../../nats.ts";
+import { PostgresInbox } from "../../postgres.ts";
 import { type NatsServer, startNats } from "../_servers/nats.ts";
-import { CONSUMER, createStream, STREAM_NAME } from "./_setup.ts";
+import { CONSUMER, STREAM_NAME } from "./_setup.ts";
 
 function service(name: string) {
   const exporter = new InMemorySpanExporter();
@@ -40,7 +46,9 @@ describe("trace context across NATS", () => {
   before(async () => {
     server = await startNats();
     nats = await connect({ servers: server.url });
-    await createStream(await jetstreamManager(nats));
+    const jsm = await jetstreamManager(nats);
+    await ensureStream(jsm, { stream: STREAM_NAME });
+    await ensureConsumer(jsm, { name: CONSUMER, stream: STREAM_NAME });
   });
   after(async () => {
     await nats.close();
@@ -58,7 +66,10 @@ describe("trace context across NATS", () => {
       requestSpan,
     );
     requestSpan.end();
-    await natsRelay(jetstream(nats), "/invites")(event);
+    await natsRelay(jetstream(nats), {
+      source: "/invites",
+      stream: STREAM_NAME,
+    })(event);
 
     // The consumer: its own dispatcher, traced by its own provider.
     const dispatcher = new InProcessEventDispatcher();
@@ -69,11 +80,18 @@ describe("trace context across NATS", () => {
       received.push(delivered.eventId);
       stop.abort();
     });
+    const db = new PGlite();
+    const inbox = new PostgresInbox(db);
+    await inbox.migrate();
     await consumeEvents({
       consumer: await jetstream(nats).consumers.get(STREAM_NAME, CONSUMER),
-      dispatcher,
+      inbox,
+      name: "mailer",
+      definitions: [InviteCreated],
+      dispatcher: () => dispatcher,
       signal: stop.signal,
     });
+    await db.close();
 
     assert.deepEqual(received, [event.eventId]);
     const [handlerSpan] = consumer.exporter.getFinishedSpans();

@@ -30,7 +30,9 @@ async function prepare(prefix: string, ids: string[]): Promise<PostgresOutbox> {
   const outbox = new PostgresOutbox(pool, { tablePrefix: prefix });
   await outbox.migrate();
   await pool.query(
-    `CREATE TABLE ${prefix}effects (event_id uuid NOT NULL, listener text NOT NULL)`,
+    `CREATE TABLE ${prefix}effects (event_id uuid NOT NULL, listener text NOT NULL);
+     CREATE TABLE ${prefix}outside (event_id uuid NOT NULL, listener text NOT NULL);
+     CREATE TABLE ${prefix}ordered (seq bigserial, key text NOT NULL, n int NOT NULL, listener text NOT NULL)`,
   );
   for (const id of ids) outbox.registerAny(id, () => {});
   return outbox;
@@ -49,6 +51,14 @@ async function inTransaction<T>(
   } finally {
     client.release();
   }
+}
+
+/** Pending publications of the tables of `prefix`. */
+async function pendingOf(prefix: string): Promise<number> {
+  const { rows } = await pool.query(
+    `SELECT count(*)::int AS n FROM ${prefix}publications WHERE status = 'pending'`,
+  );
+  return (rows[0] as { n: number }).n;
 }
 
 /** Stores `count` events in transactions of 500. */
@@ -104,6 +114,17 @@ async function tally(prefix: string): Promise<{
   };
 }
 
+/** The effects written outside context.tx: total rows and distinct pairs. */
+async function outsideEffects(
+  prefix: string,
+): Promise<{ effects: number; pairs: number }> {
+  const { rows } = await pool.query(
+    `SELECT count(*)::int AS effects,
+       count(DISTINCT (event_id, listener))::int AS pairs FROM ${prefix}outside`,
+  );
+  return rows[0] as { effects: number; pairs: number };
+}
+
 /** Effects whose (event, listener) pair has no completed publication: must be none. */
 async function strayEffects(prefix: string): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(
@@ -124,7 +145,7 @@ interface Child {
 function spawnRelay(
   prefix: string,
   ids: string[],
-  mode: "crash" | "steady",
+  mode: "crash" | "ordered" | "steady" | "restart",
 ): Child {
   const process = new Deno.Command(Deno.execPath(), {
     args: [
@@ -220,6 +241,21 @@ describe("PostgresOutbox on a real PostgreSQL server", () => {
       most: 1,
     });
     assert.equal(await strayEffects(prefix), 0);
+    // Effects written outside context.tx, through the pool: at least once.
+    // Every pair has one (none lost); a run killed after that write and
+    // before its COMMIT ran again and wrote it again (duplicates).
+    const outside = await outsideEffects(prefix);
+    console.log(
+      `crash: effects outside context.tx: ${outside.effects} for ${outside.pairs} pairs, ${
+        outside.effects - outside.pairs
+      } duplicated (at-least-once); inside: 3000 for 3000, 0 duplicated`,
+    );
+    assert.equal(outside.pairs, 3000, "an effect outside context.tx was lost");
+    assert(
+      outside.effects - outside.pairs >=
+        kills["before-write"] + kills["before-commit"],
+      "a run killed after its outside write was not run again",
+    );
     assert(
       kills["before-write"] > 0,
       "no relay died after a COMMIT, before writing",
@@ -255,6 +291,101 @@ describe("PostgresOutbox on a real PostgreSQL server", () => {
       statuses: { completed: 10_000 },
       effects: 10_000,
       pairs: 10_000,
+      most: 1,
+    });
+  });
+
+  it("ordering per key: 4 relays killed at random run every key's events in store order, 0 lost, 0 duplicated", async () => {
+    const prefix = "ordered_";
+    const ids = ["ship", "bill"];
+    const outbox = new PostgresOutbox(pool, {
+      tablePrefix: prefix,
+      orderingKey: (event) => event.payload.key as string,
+    });
+    await prepare(prefix, []);
+    for (const id of ids) outbox.registerAny(id, () => {});
+    // 40 keys × 15 events, interleaved, stored in transactions of 100:
+    // within a key, n is the store order.
+    const KEYS = 40, PER_KEY = 15;
+    const events: DomainEvent[] = [];
+    for (let n = 0; n < PER_KEY; n++) {
+      for (let k = 0; k < KEYS; k++) {
+        events.push(createEvent("order.step", { key: `order-${k}`, n }));
+      }
+    }
+    for (let start = 0; start < events.length; start += 100) {
+      await inTransaction((client) =>
+        outbox.store(client, events.slice(start, start + 100))
+      );
+    }
+    const deadline = Date.now() + 240_000;
+    let killed = 0;
+    async function relayUntilDone(): Promise<void> {
+      while (Date.now() < deadline && await pendingOf(prefix) > 0) {
+        const child = spawnRelay(prefix, ids, "ordered");
+        const timer = setTimeout(() => {
+          try {
+            child.process.kill("SIGKILL");
+          } catch {
+            // already gone
+          }
+        }, 500 + Math.random() * 3000);
+        const { status, stderr } = await child.done;
+        clearTimeout(timer);
+        if (status.signal === "SIGKILL") killed++;
+        else assert(status.success, stderr);
+      }
+    }
+    await Promise.all([0, 1, 2, 3].map(() => relayUntilDone()));
+    console.log(`ordered: ${killed} relays killed with SIGKILL`);
+    assert(killed > 0, "no relay was killed");
+    // The ledger, written through context.tx in run order (seq): for each
+    // listener and key, n must read 0, 1, ..., 14. A lost event leaves a gap,
+    // a duplicate repeats an n, an overtaking retry or relay swaps two.
+    const { rows } = await pool.query(
+      `SELECT listener, key, array_agg(n ORDER BY seq) AS ns
+       FROM ${prefix}ordered GROUP BY listener, key`,
+    );
+    assert.equal(rows.length, KEYS * ids.length);
+    const expected = Array.from({ length: PER_KEY }, (_, n) => n);
+    for (
+      const row of rows as { listener: string; key: string; ns: number[] }[]
+    ) {
+      assert.deepEqual(row.ns, expected, `${row.listener} ${row.key}`);
+    }
+    assert.deepEqual(await tally(prefix), {
+      statuses: { completed: KEYS * PER_KEY * ids.length },
+      effects: KEYS * PER_KEY * ids.length,
+      pairs: KEYS * PER_KEY * ids.length,
+      most: 1,
+    });
+  });
+
+  it("PostgreSQL restarted (pg_ctl restart -m immediate) under 2 running relays: they reconnect by themselves, 0 lost, 0 duplicated", async () => {
+    const prefix = "restart_";
+    const ids = ["email", "crm"];
+    const outbox = await prepare(prefix, ids);
+    await storeEvents(outbox, 3000);
+    const children = [0, 1].map(() => spawnRelay(prefix, ids, "restart"));
+    const completed = async () =>
+      (await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${prefix}publications WHERE status = 'completed'`,
+      )).rows[0]?.n ?? -1;
+    while (await completed() < 500) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const before = await completed();
+    await server.restart();
+    console.log(
+      `restart: the server restarted after ${before} of 6000 publications`,
+    );
+    assert(before < 6000, "the relays finished before the restart");
+    const outcomes = await Promise.all(children.map((child) => child.done));
+    for (const { status, stderr } of outcomes) assert(status.success, stderr);
+    assert.deepEqual(await tally(prefix), {
+      statuses: { completed: 6000 },
+      effects: 6000,
+      pairs: 6000,
       most: 1,
     });
   });

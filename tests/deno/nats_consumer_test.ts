@@ -1,0 +1,436 @@
+// consumeEvents without a server: a small in-process stand-in for the pull
+// consumer's fetch and the messages it yields, and a real PostgresInbox on
+// PGlite. The real-server proof (a 3-node cluster, outages, SIGKILLs) is
+// `deno task test:integration`.
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { PGlite } from "@electric-sql/pglite";
+import {
+  defineEvent,
+  type DomainEvent,
+  InProcessEventDispatcher,
+} from "../../mod.ts";
+import { toCloudEvent } from "../../cloudevents.ts";
+import {
+  consumeEvents,
+  type ConsumeEventsOptions,
+  type JetStreamFetch,
+  type JetStreamMessage,
+  type JetStreamPullConsumer,
+} from "../../nats.ts";
+import { PostgresInbox, type SqlQueryable } from "../../postgres.ts";
+
+const OrderPlaced = defineEvent("order.placed", {
+  schema: (value): value is { orderId: string } =>
+    typeof (value as { orderId?: unknown }).orderId == "string",
+});
+const db = new PGlite();
+let tables = 0;
+
+/** What the stand-in's messages were told. */
+interface Settled {
+  acked: boolean;
+  naks: (number | undefined)[];
+  terms: string[];
+}
+
+function message(
+  json: string,
+  deliveryCount = 1,
+  ackFails?: Error,
+): JetStreamMessage & Settled {
+  return {
+    info: { deliveryCount },
+    acked: false,
+    naks: [],
+    terms: [],
+    string: () => json,
+    ack() {
+      throw new Error("consumeEvents waits for the server: ackAck");
+    },
+    ackAck() {
+      if (ackFails) return Promise.reject(ackFails);
+      this.acked = true;
+      return Promise.resolve(true);
+    },
+    nak(millis) {
+      this.naks.push(millis);
+    },
+    term(reason) {
+      this.terms.push(reason ?? "");
+    },
+  };
+}
+
+const json = (event: DomainEvent) =>
+  JSON.stringify(toCloudEvent(event, { source: "/orders" }));
+
+/**
+ * One entry per pull: the messages it yields, an Error the fetch rejects
+ * with, `{ yieldThenThrow }`, or "hang" (a pull that only ends on stop()).
+ * After the last entry, every pull aborts `stop` and yields nothing.
+ */
+type Pull =
+  | JetStreamMessage[]
+  | Error
+  | "hang"
+  | { yieldThenThrow: JetStreamMessage[]; error: Error };
+
+function pullConsumer(pulls: Pull[], stop: AbortController): {
+  consumer: JetStreamPullConsumer;
+  fetches: { max_messages: number; expires: number }[];
+  stopped: number;
+} {
+  const state = {
+    fetches: [] as { max_messages: number; expires: number }[],
+    stopped: 0,
+    consumer: {} as JetStreamPullConsumer,
+  };
+  state.consumer = {
+    fetch(options) {
+      state.fetches.push(options);
+      const pull = pulls.shift();
+      if (pull === undefined) stop.abort();
+      if (pull instanceof Error) return Promise.reject(pull);
+      let release = () => {};
+      const stopped = new Promise<void>((resolve) => release = resolve);
+      const fetch: JetStreamFetch = {
+        async *[Symbol.asyncIterator]() {
+          if (pull === "hang") return await stopped;
+          if (Array.isArray(pull)) return yield* pull;
+          if (pull) {
+            yield* pull.yieldThenThrow;
+            throw pull.error;
+          }
+        },
+        stop() {
+          state.stopped++;
+          release();
+        },
+      };
+      return Promise.resolve(fetch);
+    },
+  };
+  return state;
+}
+
+async function setup(
+  pulls: Pull[],
+  options: Partial<ConsumeEventsOptions> = {},
+  effect: (
+    event: DomainEvent,
+    tx: SqlQueryable,
+    table: string,
+  ) => Promise<unknown> = (event, tx, table) =>
+    tx.query(`INSERT INTO ${table} VALUES ($1)`, [event.eventId]),
+) {
+  const prefix = `n${++tables}_`;
+  const table = `${prefix}effects`;
+  await db.query(`CREATE TABLE ${table} (event_id uuid)`);
+  const inbox = new PostgresInbox(db, { tablePrefix: prefix });
+  await inbox.migrate();
+  const stop = new AbortController();
+  const fake = pullConsumer(pulls, stop);
+  const errors: unknown[] = [];
+  const run = () =>
+    consumeEvents({
+      consumer: fake.consumer,
+      inbox,
+      name: "ledger",
+      definitions: [OrderPlaced],
+      dispatcher: (tx) => {
+        const dispatcher = new InProcessEventDispatcher();
+        dispatcher.register(OrderPlaced, (event) => effect(event, tx, table));
+        return dispatcher;
+      },
+      signal: stop.signal,
+      onError: (error) => errors.push(error),
+      ...options,
+    });
+  const effects = async () =>
+    (await db.query<{ event_id: string }>(`SELECT event_id FROM ${table}`))
+      .rows.map((row) => row.event_id);
+  return { run, stop, fake, errors, effects };
+}
+
+/** Waits, a few milliseconds at a time, until `condition` holds. */
+async function eventually(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** Records the 1-second timers (the pause after a failed pull) set, and those that fired. */
+function watchTimers() {
+  const original = globalThis.setTimeout;
+  const set: number[] = [];
+  const fired: number[] = [];
+  globalThis.setTimeout = ((callback: () => void, ms = 0) => {
+    if (ms === 1_000) set.push(ms);
+    return original(() => {
+      if (ms === 1_000) fired.push(ms);
+      callback();
+    }, ms);
+  }) as typeof setTimeout;
+  return { set, fired, restore: () => globalThis.setTimeout = original };
+}
+
+describe("consumeEvents", () => {
+  after(() => db.close());
+
+  it("dispatches each event inside the inbox claim and acks; a redelivery runs nothing again", async () => {
+    const first = OrderPlaced.create({ orderId: "o_1" });
+    const second = OrderPlaced.create({ orderId: "o_2" });
+    const messages = [
+      message(json(first)),
+      message(json(second)),
+      message(json(first), 2),
+    ];
+    const { run, fake, errors, effects } = await setup([messages]);
+    assert.deepEqual(await run(), { acked: 3, retried: 0, terminated: 0 });
+    assert.deepEqual(messages.map((m) => m.acked), [true, true, true]);
+    assert.deepEqual(
+      (await effects()).sort(),
+      [first.eventId, second.eventId].sort(),
+    );
+    assert.deepEqual(errors, []);
+    assert.deepEqual(fake.fetches[0], { max_messages: 100, expires: 5_000 });
+  });
+
+  it("terminates what is not one of its events, and says why", async () => {
+    const unknownType = JSON.stringify(
+      toCloudEvent(
+        defineEvent("order.cancelled").create({}),
+        { source: "/orders" },
+      ),
+    );
+    const badPayload = JSON.stringify({
+      ...JSON.parse(json(OrderPlaced.create({ orderId: "o_1" }))),
+      data: { orderId: 7 },
+    });
+    const messages = [
+      message("not json"),
+      message(unknownType),
+      message(badPayload),
+    ];
+    const { run, errors, effects } = await setup([messages]);
+    assert.deepEqual(await run(), { acked: 0, retried: 0, terminated: 3 });
+    for (const m of messages) {
+      assert.equal(m.acked, false);
+      assert.equal(m.terms.length, 1);
+      assert.match(m.terms[0]!, /^InvalidEventError: /);
+    }
+    assert.equal(errors.length, 3);
+    assert.ok(errors.every((e) => (e as Error).name == "InvalidEventError"));
+    assert.deepEqual(await effects(), []);
+  });
+
+  it("rolls a failed dispatch back and naks it with a delay that doubles up to a minute", async () => {
+    const event = OrderPlaced.create({ orderId: "o_1" });
+    const messages = [1, 2, 3, 8].map((n) => message(json(event), n));
+    const failure = new Error("the warehouse is down");
+    const { run, errors, effects } = await setup(
+      [messages],
+      {},
+      async (event, tx, table) => {
+        await tx.query(`INSERT INTO ${table} VALUES ($1)`, [event.eventId]);
+        throw failure;
+      },
+    );
+    assert.deepEqual(await run(), { acked: 0, retried: 4, terminated: 0 });
+    assert.deepEqual(messages.map((m) => m.naks), [
+      [1_000],
+      [2_000],
+      [4_000],
+      [60_000],
+    ]);
+    assert.deepEqual(await effects(), []);
+    assert.equal(errors.length, 4);
+    assert.equal((errors[0] as Error).cause, failure);
+  });
+
+  it("naks with the retryDelayMs given, a number or a function; a bad delay is reported", async () => {
+    const event = OrderPlaced.create({ orderId: "o_1" });
+    const failing = () => Promise.reject(new Error("no"));
+    const fixed = message(json(event), 3);
+    const a = await setup([[fixed]], { retryDelayMs: 250 }, failing);
+    await a.run();
+    assert.deepEqual(fixed.naks, [250]);
+
+    const computed = message(json(event), 3);
+    const b = await setup(
+      [[computed]],
+      { retryDelayMs: (n) => n * 10 },
+      failing,
+    );
+    await b.run();
+    assert.deepEqual(computed.naks, [30]);
+
+    const bad = message(json(event), 1);
+    const c = await setup([[bad]], { retryDelayMs: () => -1 }, failing);
+    assert.deepEqual(await c.run(), { acked: 0, retried: 0, terminated: 0 });
+    assert.deepEqual(bad.naks, []);
+    assert.match(
+      String(c.errors.at(-1)),
+      /^TypeError: retryDelayMs: expected an integer from 0 to 86400000, got -1/,
+    );
+  });
+
+  it("reports an ack lost in an outage; the redelivery finds the claim", async () => {
+    const event = OrderPlaced.create({ orderId: "o_1" });
+    const lost = new Error("TIMEOUT");
+    const messages = [
+      message(json(event), 1, lost),
+      message(json(event), 2),
+    ];
+    const { run, errors, effects } = await setup([messages]);
+    assert.deepEqual(await run(), { acked: 1, retried: 0, terminated: 0 });
+    assert.deepEqual(errors, [lost]);
+    assert.deepEqual(await effects(), [event.eventId]);
+  });
+
+  it("survives failed pulls: reports them and pulls again after a pause", async () => {
+    const event = OrderPlaced.create({ orderId: "o_1" });
+    const away = new Error("heartbeats missed");
+    const late = message(json(event));
+    const broken = new Error("consumer deleted");
+    const first = message(json(OrderPlaced.create({ orderId: "o_0" })));
+    const { run, errors, fake } = await setup([
+      away,
+      { yieldThenThrow: [first], error: broken },
+      [late],
+    ]);
+    const started = Date.now();
+    assert.deepEqual(await run(), { acked: 2, retried: 0, terminated: 0 });
+    assert.ok(Date.now() - started >= 1_900, "two pauses of a second");
+    assert.deepEqual(errors, [away, broken]);
+    assert.equal(fake.fetches.length, 4);
+    assert.ok(first.acked && late.acked);
+  });
+
+  it("stops on its signal: a pull in flight, a pause after a failure, a batch in hand", async () => {
+    // A pull that waits (as during an outage) ends at once.
+    const hanging = await setup(["hang"], { batch: 5, expiresMs: 30_000 });
+    const running = hanging.run();
+    await eventually(() => hanging.fake.fetches.length == 1);
+    hanging.stop.abort();
+    assert.deepEqual(await running, { acked: 0, retried: 0, terminated: 0 });
+    assert.equal(hanging.fake.stopped, 1);
+    assert.deepEqual(hanging.fake.fetches, [{
+      max_messages: 5,
+      expires: 30_000,
+    }]);
+
+    // The pause after a failed pull ends at once: its timer never fires.
+    const timers = watchTimers();
+    try {
+      const pausing = await setup([new Error("away")]);
+      const paused = pausing.run();
+      await eventually(() => timers.set.includes(1_000));
+      pausing.stop.abort();
+      await paused;
+      assert.deepEqual(timers.fired, []);
+      // Aborted before the pause starts (in onError): no pause at all.
+      const early = await setup([new Error("away")], {
+        onError: () => early.stop.abort(),
+      });
+      await early.run();
+      assert.deepEqual(timers.fired, []);
+    } finally {
+      timers.restore();
+    }
+
+    // The message in hand is finished; the rest of the batch is left for
+    // a redelivery.
+    const events = [1, 2, 3].map((n) =>
+      OrderPlaced.create({ orderId: `${n}` })
+    );
+    const batch = events.map((e) => message(json(e)));
+    const inHand = await setup([batch], {}, async (event, tx, table) => {
+      await tx.query(`INSERT INTO ${table} VALUES ($1)`, [event.eventId]);
+      inHand.stop.abort();
+    });
+    assert.deepEqual(await inHand.run(), {
+      acked: 1,
+      retried: 0,
+      terminated: 0,
+    });
+    assert.deepEqual(batch.map((m) => m.acked), [true, false, false]);
+
+    // Aborted while the fetch resolves: the pull is stopped before use.
+    const stop = new AbortController();
+    const racing = await setup([]);
+    const result = await consumeEvents({
+      consumer: {
+        fetch() {
+          stop.abort();
+          return racing.fake.consumer.fetch({
+            max_messages: 1,
+            expires: 1_000,
+          });
+        },
+      },
+      inbox: new PostgresInbox(db),
+      name: "ledger",
+      definitions: [OrderPlaced],
+      dispatcher: () => new InProcessEventDispatcher(),
+      signal: stop.signal,
+    });
+    assert.deepEqual(result, { acked: 0, retried: 0, terminated: 0 });
+    assert.equal(racing.fake.stopped, 1);
+  });
+
+  it("reports to console.error unless given onError", async () => {
+    const logged: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args);
+    try {
+      const { run } = await setup([[message("nope")]], {
+        onError: undefined,
+      } as unknown as Partial<ConsumeEventsOptions>);
+      await run();
+    } finally {
+      console.error = original;
+    }
+    assert.equal(logged.length, 1);
+    assert.equal((logged[0]![0] as Error).name, "InvalidEventError");
+  });
+
+  it("refuses options that are not valid", async () => {
+    const stop = new AbortController();
+    const valid: ConsumeEventsOptions = {
+      consumer: pullConsumer([], stop).consumer,
+      inbox: new PostgresInbox(db),
+      name: "ledger",
+      definitions: [OrderPlaced],
+      dispatcher: () => new InProcessEventDispatcher(),
+      signal: stop.signal,
+    };
+    const refusals: [unknown, RegExp][] = [
+      [null, /^consumeEvents: expected an options object/],
+      [{ ...valid, signals: 1 }, /unknown option "signals"/],
+      [{ ...valid, consumer: {} }, /^consumer: expected a pull consumer/],
+      [
+        { ...valid, definitions: [] },
+        /^definitions: expected a non-empty array/,
+      ],
+      [{ ...valid, definitions: undefined }, /^definitions: /],
+      [{ ...valid, inbox: {} }, /^inbox: expected a PostgresInbox/],
+      [{ ...valid, name: "" }, /^name: expected a consumer name/],
+      [{ ...valid, name: "x".repeat(129) }, /^name: /],
+      [
+        { ...valid, dispatcher: new InProcessEventDispatcher() },
+        /^dispatcher: expected a function/,
+      ],
+      [{ ...valid, signal: undefined }, /^signal: expected an AbortSignal/],
+      [{ ...valid, batch: 0 }, /^batch: expected an integer from 1 to 10000/],
+      [{ ...valid, expiresMs: 999 }, /^expiresMs: /],
+      [{ ...valid, retryDelayMs: -5 }, /^retryDelayMs: /],
+      [{ ...valid, onError: "log" }, /^onError: expected a function/],
+    ];
+    for (const [options, message] of refusals) {
+      await assert.rejects(
+        consumeEvents(options as ConsumeEventsOptions),
+        { name: "TypeError", message },
+      );
+    }
+  });
+});
