@@ -1,7 +1,7 @@
 /**
  * `outboxAdmin` (or any fetch-style handler) on Node's `node:http`: the few
  * lines of adapter docs/outbox.md shows, tested in
- * tests/deno/postgres_admin_test.ts. `request.url` is built from the Host
+ * tests/admin/node_adapter.ts (`deno task test:admin`). `request.url` is built from the Host
  * header; behind a proxy that terminates TLS, build it from the public origin
  * instead (the same-origin check compares it with the Origin header).
  *

@@ -20,8 +20,11 @@ export interface BrowserPage {
     method: string,
     params?: Record<string, unknown>,
   ): Promise<Record<string, unknown>>;
-  /** Resolves with the params of the next event `method` of the page. */
-  next(method: string): Promise<Record<string, unknown>>;
+  /** Resolves with the params of the next event `method` of the page that passes `test`. */
+  next(
+    method: string,
+    test?: (params: Record<string, unknown>) => boolean,
+  ): Promise<Record<string, unknown>>;
   /** Evaluates `expression` in the page and resolves with its value. */
   evaluate<T>(expression: string): Promise<T>;
   /** Navigates (or runs `action`) and waits for the page's load event. */
@@ -69,6 +72,7 @@ export async function launchChromium(): Promise<BrowserPage> {
   >();
   const waiters: {
     method: string;
+    test: (params: Record<string, unknown>) => boolean;
     resolve: (params: Record<string, unknown>) => void;
   }[] = [];
   socket.onmessage = (message) => {
@@ -80,8 +84,11 @@ export async function launchChromium(): Promise<BrowserPage> {
       else call?.resolve(data.result ?? {});
       return;
     }
-    const index = waiters.findIndex((waiter) => waiter.method === data.method);
-    if (index >= 0) waiters.splice(index, 1)[0]!.resolve(data.params ?? {});
+    const params = data.params ?? {};
+    const index = waiters.findIndex((waiter) =>
+      waiter.method === data.method && waiter.test(params)
+    );
+    if (index >= 0) waiters.splice(index, 1)[0]!.resolve(params);
   };
   function command(
     method: string,
@@ -103,8 +110,8 @@ export async function launchChromium(): Promise<BrowserPage> {
   }) as { sessionId: string };
   const page: BrowserPage = {
     send: (method, params) => command(method, params, sessionId),
-    next: (method) =>
-      new Promise((resolve) => waiters.push({ method, resolve })),
+    next: (method, test = () => true) =>
+      new Promise((resolve) => waiters.push({ method, test, resolve })),
     async evaluate<T>(expression: string): Promise<T> {
       const { result, exceptionDetails } = await page.send(
         "Runtime.evaluate",

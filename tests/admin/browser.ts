@@ -171,7 +171,12 @@ describe("the operator's page in headless Chromium", () => {
     await browser.send("Network.setExtraHTTPHeaders", {
       headers: { "x-operator": "wrong" },
     });
-    const response = browser.next("Network.responseReceived");
+    // The page's own response (not a late favicon request of the last page).
+    const response = browser.next(
+      "Network.responseReceived",
+      (params) =>
+        (params as { response: { url: string } }).response.url === `${base}/`,
+    );
     await browser.load(`${base}/`);
     const { response: { status } } = await response as {
       response: { status: number };

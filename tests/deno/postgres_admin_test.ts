@@ -7,8 +7,6 @@ import { PGlite } from "@electric-sql/pglite";
 import { outboxAdmin, PostgresOutbox } from "../../postgres.ts";
 import { escapeHtml, renderPage } from "../../src/postgres/_admin_html.ts";
 import { DEMO, SCRIPT, seedAdminDemo } from "../../examples/admin/demo_data.ts";
-import { toNodeListener } from "../../examples/admin/node_adapter.ts";
-import { createServer } from "node:http";
 
 let db: PGlite;
 let outbox: PostgresOutbox;
@@ -292,41 +290,6 @@ describe("outboxAdmin", () => {
     assert.equal(put.headers.get("allow"), "GET, HEAD");
     const root = outboxAdmin(outbox, { authorize: () => true });
     assert.equal((await root(new Request(`${ORIGIN}/`))).status, 200);
-  });
-
-  it("runs on node:http through the adapter of docs/outbox.md, POSTs included", async () => {
-    const server = createServer(toNodeListener(admit));
-    await new Promise<void>((resolve) =>
-      server.listen(0, "127.0.0.1", resolve)
-    );
-    const { port } = server.address() as { port: number };
-    const origin = `http://127.0.0.1:${port}`;
-    try {
-      const page = await fetch(`${origin}${BASE}/`, {
-        headers: { authorization: "Bearer ok" },
-      });
-      assert.equal(page.status, 200);
-      const html = await page.text();
-      assert.match(html, /data-listener="update-search-index"/);
-      const token = html.match(/name="token" value="([^"]+)"/)![1]!;
-      const refused = await fetch(`${origin}${BASE}/resubmit`, {
-        method: "POST",
-        headers: { authorization: "Bearer ok", origin: "http://evil.example" },
-        body: new URLSearchParams({ token, id: "1" }),
-      });
-      assert.equal(refused.status, 403);
-      await refused.body?.cancel();
-      const bad = await fetch(`${origin}${BASE}/resubmit`, {
-        method: "POST",
-        headers: { authorization: "Bearer ok", origin },
-        body: new URLSearchParams({ token, id: "1 OR 1=1" }),
-      });
-      assert.equal(bad.status, 400);
-      assert.match(await bad.text(), /^Bad request: id:/);
-    } finally {
-      server.closeAllConnections(); // fetch keeps its connections alive
-      await new Promise((resolve) => server.close(resolve));
-    }
   });
 
   it("refuses bad options with a TypeError naming them", () => {
