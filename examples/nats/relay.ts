@@ -16,9 +16,8 @@ const nats = await connect({
 await ensureStream(await jetstreamManager(nats));
 const db = new pg.Pool({ connectionString: Deno.env.get("DATABASE_URL") });
 const outbox = new PostgresOutbox(db, {
-  // Once the outbox has its circuit breaker, an outage pauses the relay
-  // instead of spending attempts: circuitBreaker: { threshold: 5, pauseMs: 10_000 }.
-  maxAttempts: 20,
+  // An outage pauses the relay instead of spending its attempts.
+  circuitBreaker: { threshold: 5, pauseMs: 10_000 },
 });
 outbox.registerAny(
   "nats-relay",

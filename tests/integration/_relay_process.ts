@@ -5,7 +5,7 @@
 import { jetstream } from "@nats-io/jetstream";
 import type { DomainEvent } from "../../mod.ts";
 import { natsRelay } from "../../nats.ts";
-import { PostgresOutbox, type PostgresOutboxOptions } from "../../postgres.ts";
+import { PostgresOutbox } from "../../postgres.ts";
 import { connectNats, pool, RELAY_LISTENER, STREAM_NAME } from "./_setup.ts";
 
 const crashAfter = Number(Deno.env.get("CRASH_AFTER_PUBLISH") ?? Infinity);
@@ -13,27 +13,13 @@ const stop = new AbortController();
 Deno.addSignalListener("SIGTERM", () => stop.abort());
 const nats = await connectNats(Deno.env.get("NATS_URLS")!);
 const db = pool(Deno.env.get("DATABASE_URL")!);
-const options: PostgresOutboxOptions = {
+// An outage must pause the relay, not spend its publications' attempts: the
+// default maxAttempts (5) stays, so "0 dead letters" is the breaker's doing.
+const outbox = new PostgresOutbox(db, {
   leaseMs: Number(Deno.env.get("LEASE_MS") ?? 60_000),
   retryDelayMs: 1_000,
-};
-const breaker = { threshold: 3, pauseMs: 2_000 };
-let outbox: PostgresOutbox;
-try {
-  // An outage must pause the relay, not spend its publications' attempts.
-  outbox = new PostgresOutbox(db, {
-    ...options,
-    circuitBreaker: breaker,
-  } as PostgresOutboxOptions);
-} catch (error) {
-  if (!/unknown option "circuitBreaker"/.test(String(error))) throw error;
-  // TODO(lead-merge): the outbox's circuit breaker (engineer outbox-faults)
-  // is not on this branch. Until it is merged, the relay survives a 60 s
-  // outage by a maxAttempts no outage can use up; once merged, delete this
-  // fallback (and the try) so that the suite runs with the breaker and the
-  // default maxAttempts, and "0 dead letters" proves the breaker.
-  outbox = new PostgresOutbox(db, { ...options, maxAttempts: 1_000_000 });
-}
+  circuitBreaker: { threshold: 3, pauseMs: 2_000 },
+});
 const relay = natsRelay(jetstream(nats), {
   source: "/integration",
   stream: STREAM_NAME,
