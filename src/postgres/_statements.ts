@@ -9,7 +9,7 @@
 export interface OutboxStatements {
   /** Idempotent DDL, one statement each, run in one transaction. */
   readonly migrate: readonly string[];
-  /** $1 [{ n: index, i: id, t: type, o: occurredAt ms, c: correlation, k: causation, g: ordering key, b: event JSON }] JSON, $2 [{ n: index, i: event id, l: listener id }] JSON → { events, publications }. */
+  /** $1 [{ n: index, i: id, t: type, o: occurredAt ms, c: correlation, k: causation, g: ordering key, b: event JSON }] JSON, $2 [{ n: index, i: event id, l: listener id }] JSON → { events, publications }; with a publication, NOTIFY on the channel named after the publications table (delivered at commit). */
   readonly store: string;
   /**
    * $1 limit, $2 lease ms, $3 lease token, $4 listener ids JSON → claimed
@@ -109,9 +109,12 @@ export function outboxStatements(prefix: string): OutboxStatements {
         FROM targets AS t JOIN inserted AS e ON e.event_id = t.i
         ORDER BY t.n
         RETURNING 1
+      ), notified AS (
+        SELECT pg_notify('${publications}', '') FROM created LIMIT 1
       )
       SELECT (SELECT count(*) FROM inserted)::int AS events,
-        (SELECT count(*) FROM created)::int AS publications`,
+        (SELECT count(*) FROM created)::int AS publications
+      FROM (SELECT count(*) FROM notified) AS wake_relays_at_commit`,
     claim: `WITH due AS (
         SELECT id FROM ${publications} AS p
         WHERE status = 'pending' AND available_at <= now()

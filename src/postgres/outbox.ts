@@ -21,7 +21,8 @@ import {
   registeredType,
 } from "./_outbox_options.ts";
 import { type Listener, newListener, pausedOf, runBatch } from "./_relay.ts";
-import { sleep } from "../_shared/_sleep.ts";
+import { relayLoop } from "./_notify.ts";
+import { readEvents, readStats } from "./_inspect.ts";
 import {
   checkEvents,
   checkTransaction,
@@ -30,6 +31,7 @@ import {
   publicationRows,
 } from "./_store_input.ts";
 import { storableText } from "../_shared/_text.ts";
+import type { EventsOptions, ListenerStats } from "./inspect_types.ts";
 import type {
   BackfillOptions,
   ListenerOptions,
@@ -254,27 +256,14 @@ export class PostgresOutbox {
 
   /**
    * Runs {@linkcode PostgresOutbox.processPending} in a loop: at once again
-   * after a full batch, after `intervalMs` otherwise, until `signal` aborts.
+   * after a full batch, else after `intervalMs` or a commit's NOTIFY.
    *
    * @param options The abort signal, the pause, the batch size, and an error callback.
    * @returns Resolves once aborted and the current batch is done.
    * @throws {TypeError} When `signal` is not an AbortSignal or an option is out of range.
    */
   async start(options: StartOptions): Promise<void> {
-    const { signal, intervalMs, limit, onError } = readStartOptions(options);
-    while (!signal.aborted) {
-      let full = false;
-      try {
-        const { completed, retried, failed } = await this.processPending({
-          limit,
-        });
-        full = completed + retried + failed >= limit;
-      } catch (error) {
-        if (!onError) throw error;
-        onError(error);
-      }
-      if (!full) await sleep(intervalMs, signal);
-    }
+    await relayLoop(this.#db, this.tables, readStartOptions(options), this);
   }
 
   /**
@@ -375,6 +364,16 @@ export class PostgresOutbox {
    */
   pausedListeners(): PausedListener[] {
     return pausedOf(this.#listeners.values());
+  }
+
+  /** Each listener's publications counted in one statement (docs/outbox.md). */
+  stats(): Promise<ListenerStats[]> {
+    return readStats(this.#query.bind(this, "stats"), this, this.#listeners);
+  }
+
+  /** The stored events of one correlation id, oldest first (for formatCausationTree). */
+  events(options: EventsOptions): Promise<DomainEvent[]> {
+    return readEvents(this.#query.bind(this, "events"), this, options);
   }
 
   #tableNames(): string {

@@ -204,7 +204,9 @@ export interface StartOptions {
   /** Stops the loop: `start` resolves once the current batch is done. */
   signal: AbortSignal;
   /**
-   * The pause after a batch that was not full, in milliseconds.
+   * The pause after a batch that was not full, in milliseconds; a commit
+   * that stored publications ends it at once (LISTEN/NOTIFY), so this is the
+   * fallback for a lost notification and for retries falling due.
    *
    * @default {1000}
    */
@@ -219,7 +221,9 @@ export interface StartOptions {
    * Called when a batch fails as a whole (the database is unreachable, for
    * example); the loop then goes on after `intervalMs`. Without it, `start`
    * rejects with that error. Listener failures never get here: they are
-   * recorded on their publication.
+   * recorded on their publication. Problems of the connection listening for
+   * commits (lost, refused) come here too, and never stop the loop: it polls
+   * until it listens again.
    */
   onError?: (error: unknown) => void;
 }

@@ -8,6 +8,10 @@ import pg from "pg";
 import { createEvent, type DomainEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
 import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
+// Wake-up on commit (issue #23), with its own server.
+import "./outbox_notify.ts";
+// outbox.stats() over 1,000,000 completed publications (issue #23), same.
+import "./outbox_stats.ts";
 
 let server: PostgresServer;
 let pool: pg.Pool;

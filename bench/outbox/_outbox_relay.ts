@@ -1,0 +1,34 @@
+// An outbox relay process for bench:outbox:
+//   deno run -A bench/outbox/_outbox_relay.ts <url> <tablePrefix>
+// Prints "ready" once connected, then on a line on stdin runs `start` with
+// its default options until stdin closes. Its one listener, "write-row",
+// writes the event's n and its creation-to-start latency into
+// <tablePrefix>effects through context.tx.
+import pg from "pg";
+import { PostgresOutbox } from "../../postgres.ts";
+
+const [url, prefix] = Deno.args as [string, string];
+const pool = new pg.Pool({ connectionString: url, max: 4 });
+pool.on("error", () => {});
+const outbox = new PostgresOutbox(pool, { tablePrefix: prefix });
+outbox.registerAny("write-row", async (event, { tx }) => {
+  const latency = Date.now() - Date.parse(event.occurredAt);
+  await tx.query(
+    `INSERT INTO ${prefix}effects (n, latency_ms) VALUES ($1, $2)`,
+    [(event.payload as { n: number }).n, latency],
+  );
+});
+await pool.query("SELECT 1");
+const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream())
+  .getReader();
+console.log("ready");
+await lines.read(); // go
+const controller = new AbortController();
+const relaying = outbox.start({
+  signal: controller.signal,
+  onError: (error) => console.error(error),
+});
+while (!(await lines.read()).done) { /* wait for stdin to close */ }
+controller.abort();
+await relaying;
+await pool.end();

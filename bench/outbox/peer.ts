@@ -1,0 +1,261 @@
+// The figures of issue #23 in bench:outbox (called by bench/outbox_server.ts
+// with its server): creation-to-listener latency, drain throughput against
+// graphile-worker doing the same work per job in separate processes, and
+// outbox.stats() over 1,000,000 completed publications. Returns Markdown.
+import type pg from "pg";
+import { runMigrations } from "graphile-worker";
+import { createEvent } from "../../mod.ts";
+import { PostgresOutbox } from "../../postgres.ts";
+import { fillCompleted } from "../../tests/postgres/outbox_stats.ts";
+
+const JOBS = 10_000;
+const TICKS = 200;
+const TICK_MS = 5;
+const here = (file: string) => new URL(file, import.meta.url).pathname;
+
+/** The children still running, killed if the bench fails half-way. */
+const running = new Set<Deno.ChildProcess>();
+
+interface Child {
+  go(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts `deno run -A <script> ...args` and resolves once it prints "ready". */
+async function spawnReady(script: string, args: string[]): Promise<Child> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", here(script), ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  running.add(child);
+  const reader = child.stdout.pipeThrough(new TextDecoderStream())
+    .getReader();
+  let text = "";
+  while (!text.includes("ready")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${script} ended before it was ready`);
+    text += value;
+  }
+  (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })();
+  const writer = child.stdin.getWriter();
+  return {
+    go: () => writer.write(new TextEncoder().encode("go\n")),
+    async stop() {
+      await writer.close();
+      await child.status;
+      running.delete(child);
+    },
+  };
+}
+
+async function run(script: string, args: string[]): Promise<void> {
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", here(script), ...args],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (code !== 0) throw new Error(`${script} exited with ${code}`);
+}
+
+/** Resolves once `table` holds `count` rows, checking every 20 ms. */
+async function until(pool: pg.Pool, table: string, count: number) {
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM ${table}`,
+    );
+    if (rows[0].n >= count) return;
+    if (Date.now() > deadline) throw new Error(`${table}: timed out`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+async function latencies(pool: pg.Pool, table: string) {
+  const { rows } = await pool.query(
+    `SELECT latency_ms::float8 AS ms FROM ${table} ORDER BY 1`,
+  );
+  const sorted = (rows as { ms: number }[]).map((row) => row.ms);
+  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
+}
+
+async function outboxTables(pool: pg.Pool, prefix: string) {
+  const outbox = new PostgresOutbox(pool, { tablePrefix: prefix });
+  await outbox.migrate();
+  await pool.query(
+    `CREATE TABLE ${prefix}effects (n int NOT NULL, latency_ms float8 NOT NULL)`,
+  );
+  outbox.registerAny("write-row", () => {});
+  return outbox;
+}
+
+async function outboxLatency(url: string, pool: pg.Pool) {
+  const prefix = "latency_";
+  await outboxTables(pool, prefix);
+  const relay = await spawnReady("_outbox_relay.ts", [url, prefix]);
+  await relay.go();
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await run("_storer.ts", [url, "outbox", prefix, `${TICKS}`, `${TICK_MS}`]);
+  await until(pool, `${prefix}effects`, TICKS);
+  await relay.stop();
+  return await latencies(pool, `${prefix}effects`);
+}
+
+async function graphileLatency(url: string, pool: pg.Pool) {
+  await pool.query("TRUNCATE gw_effects");
+  const worker = await spawnReady("_graphile_worker.ts", [url, "10"]);
+  await worker.go();
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await run("_storer.ts", [url, "graphile", "-", `${TICKS}`, `${TICK_MS}`]);
+  await until(pool, "gw_effects", TICKS);
+  await worker.stop();
+  return await latencies(pool, "gw_effects");
+}
+
+async function drain(
+  pool: pg.Pool,
+  table: string,
+  children: Child[],
+): Promise<number> {
+  const started = performance.now();
+  await Promise.all(children.map((child) => child.go()));
+  await until(pool, table, JOBS);
+  const seconds = (performance.now() - started) / 1000;
+  await Promise.all(children.map((child) => child.stop()));
+  return JOBS / seconds;
+}
+
+async function outboxDrain(url: string, pool: pg.Pool, relays: number) {
+  const prefix = `drain${relays}_`;
+  const outbox = await outboxTables(pool, prefix);
+  for (let start = 0; start < JOBS; start += 500) {
+    const client = await pool.connect();
+    await client.query("BEGIN");
+    await outbox.store(
+      client,
+      Array.from(
+        { length: 500 },
+        (_, n) => createEvent("bench.job", { n: start + n }),
+      ),
+    );
+    await client.query("COMMIT");
+    client.release();
+  }
+  const children = await Promise.all(
+    Array.from(
+      { length: relays },
+      () => spawnReady("_outbox_relay.ts", [url, prefix]),
+    ),
+  );
+  return await drain(pool, `${prefix}effects`, children);
+}
+
+async function graphileDrain(url: string, pool: pg.Pool, workers: number) {
+  await pool.query("TRUNCATE gw_effects");
+  await pool.query(
+    `SELECT graphile_worker.add_job('write_row', json_build_object('n', n, 'at', 0))
+     FROM generate_series(1, ${JOBS}) AS n`,
+  );
+  const children = await Promise.all(
+    Array.from(
+      { length: workers },
+      () => spawnReady("_graphile_worker.ts", [url, "10"]),
+    ),
+  );
+  return await drain(pool, "gw_effects", children);
+}
+
+async function statsOnBigTable(pool: pg.Pool) {
+  const outbox = new PostgresOutbox(pool, { tablePrefix: "big_" });
+  await outbox.migrate();
+  for (const id of ["audit", "email", "search"]) {
+    outbox.registerAny(id, () => {});
+  }
+  await fillCompleted((text) => pool.query(text), outbox, 1_000_000);
+  const client = await pool.connect();
+  await client.query("BEGIN");
+  await outbox.store(
+    client,
+    Array.from({ length: 100 }, () => createEvent("fresh")),
+  );
+  await client.query("COMMIT");
+  client.release();
+  const times: number[] = [];
+  for (let round = 0; round < 22; round++) {
+    const started = performance.now();
+    await outbox.stats();
+    if (round >= 2) times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 0.5), max: times.at(-1)! };
+}
+
+const met = (ok: boolean) => ok ? "met" : "not met";
+
+/** Runs the figures of issue #23 on the server at `url`; returns Markdown. */
+export async function peerFigures(url: string, pool: pg.Pool): Promise<string> {
+  try {
+    return await figures(url, pool);
+  } finally {
+    for (const child of running) child.kill("SIGKILL");
+  }
+}
+
+async function figures(url: string, pool: pg.Pool): Promise<string> {
+  await runMigrations({ connectionString: url });
+  await pool.query(
+    "CREATE TABLE gw_effects (n int NOT NULL, latency_ms float8 NOT NULL)",
+  );
+  const lines: string[] = [];
+  const outboxLate = await outboxLatency(url, pool);
+  const graphileLate = await graphileLatency(url, pool);
+  lines.push(
+    `**creation-to-listener latency** (${TICKS} events, one per transaction every ~${TICK_MS} ms from another process; one relay process on default options / one graphile-worker process, concurrency 10)\n`,
+    "| | p50 | p99 | goal |",
+    "| --- | --: | --: | --- |",
+    `| outbox | ${outboxLate.p50} ms | ${outboxLate.p99} ms | p50 ≤ 10 ms: ${
+      met(outboxLate.p50 <= 10)
+    }; p99 ≤ 50 ms: ${met(outboxLate.p99 <= 50)} |`,
+    `| graphile-worker 0.16.6 | ${graphileLate.p50} ms | ${graphileLate.p99} ms | (peer) |`,
+    "",
+  );
+  const rates: Record<string, number> = {};
+  for (const processes of [1, 4]) {
+    rates[`g${processes}`] = await graphileDrain(url, pool, processes);
+    rates[`o${processes}`] = await outboxDrain(url, pool, processes);
+  }
+  lines.push(
+    `**drain throughput** (${
+      JOBS.toLocaleString("en")
+    } jobs/publications, each writing one row — the outbox's through \`context.tx\` — in separate processes: relays on default options, graphile-worker workers at concurrency 10)\n`,
+    "| processes | graphile-worker | outbox | ratio | goal |",
+    "| --------: | --------------: | -----: | ----: | ---- |",
+  );
+  for (const [processes, goal] of [[1, 2], [4, 3]] as const) {
+    const g = rates[`g${processes}`]!;
+    const o = rates[`o${processes}`]!;
+    lines.push(
+      `| ${processes} | ${Math.round(g).toLocaleString("en")}/s | ${
+        Math.round(o).toLocaleString("en")
+      }/s | ${(o / g).toFixed(2)}× | ≥ ${goal}×: ${met(o / g >= goal)} |`,
+    );
+  }
+  const stats = await statsOnBigTable(pool);
+  lines.push(
+    "",
+    "**outbox.stats()** with 1,000,000 completed publications and 100 pending (20 calls)\n",
+    "| p50 | slowest | goal |",
+    "| --: | ------: | ---- |",
+    `| ${stats.p50.toFixed(1)} ms | ${stats.max.toFixed(1)} ms | ≤ 100 ms: ${
+      met(stats.max <= 100)
+    } |`,
+  );
+  return lines.join("\n");
+}

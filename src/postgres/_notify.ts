@@ -1,0 +1,227 @@
+// How a relay wakes on commit: `store` sends a NOTIFY on the outbox's channel
+// inside the caller's transaction (PostgreSQL delivers it at commit), and
+// each relay loop LISTENs on a connection of its own. Polling stays the
+// fallback: a notification can be lost (the listening connection drops), and
+// retries fall due without one.
+import type { PostgresDatabase } from "./database.ts";
+import type { ProcessPendingResult } from "./outbox_types.ts";
+import { sleep } from "../_shared/_sleep.ts";
+
+/** The shape of a `pg` client that can LISTEN (pg's Client is an EventEmitter). */
+interface ListeningClient {
+  query(text: string): Promise<unknown>;
+  release(error?: Error | boolean): void;
+  on(event: string, listener: (value: unknown) => void): unknown;
+  off(event: string, listener: (value: unknown) => void): unknown;
+}
+
+/** PGlite's `listen`: resolves with the function that stops listening. */
+interface PGliteListen {
+  listen(
+    channel: string,
+    callback: (payload: string) => void,
+  ): Promise<() => Promise<void>>;
+}
+
+/** What a relay loop waits on between batches. */
+export interface Waker {
+  /**
+   * Resolves after `ms`, when `signal` aborts, or when a notification
+   * arrives, at once if one arrived since the last wait.
+   */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  /** Stops listening and gives the connection back. */
+  close(): Promise<void>;
+}
+
+/** What `start` runs with, its options checked. */
+interface LoopOptions {
+  readonly signal: AbortSignal;
+  readonly intervalMs: number;
+  readonly limit: number;
+  readonly onError: ((error: unknown) => void) | undefined;
+}
+
+/**
+ * The loop of `start`: a batch, at once another after a full one, otherwise
+ * a pause of `intervalMs` that a NOTIFY on the channel named after the
+ * publications table ends early, until `signal` aborts. A failed batch goes
+ * to `onError`, or rejects without it.
+ */
+export async function relayLoop(
+  db: PostgresDatabase,
+  tables: { readonly publications: string },
+  options: LoopOptions,
+  outbox: {
+    processPending(options: { limit: number }): Promise<ProcessPendingResult>;
+  },
+): Promise<void> {
+  const { signal, intervalMs, limit, onError } = options;
+  const channel = tables.publications;
+  const waker = wakeOnNotify(db, channel, onError ?? (() => {}));
+  try {
+    while (!signal.aborted) {
+      let full = false;
+      try {
+        const { completed, retried, failed } = await outbox.processPending({
+          limit,
+        });
+        full = completed + retried + failed >= limit;
+      } catch (error) {
+        if (!onError) throw error;
+        onError(error);
+      }
+      if (!full) await waker.sleep(intervalMs, signal);
+    }
+  } finally {
+    await waker.close();
+  }
+}
+
+/** The first pause before listening again after a lost connection; it doubles up to 30 s. */
+const FIRST_RETRY_MS = 250;
+const LAST_RETRY_MS = 30_000;
+
+/**
+ * Listens on `channel` for as long as the returned waker is open: on PGlite
+ * through its `listen`, on a `pg` Pool on one client of its own, connecting
+ * again (with a growing pause) whenever that client is lost. Problems go to
+ * `report`; the loop polls meanwhile. A database with neither shape (an
+ * adapter without events) is only polled.
+ */
+export function wakeOnNotify(
+  db: PostgresDatabase,
+  channel: string,
+  report: (error: unknown) => void,
+): Waker {
+  let woken = false;
+  let interrupt: (() => void) | undefined;
+  const closing = new AbortController();
+  const wake = () => {
+    woken = true;
+    interrupt?.();
+  };
+  const listening = "transaction" in db
+    ? listenOnPGlite(db, channel, wake, closing.signal, report)
+    : listenOnPool(db, channel, wake, closing.signal, report);
+  return {
+    async sleep(ms, signal) {
+      if (!woken && !signal.aborted) {
+        const nap = new AbortController();
+        interrupt = () => nap.abort();
+        signal.addEventListener("abort", interrupt);
+        await sleep(ms, nap.signal);
+        signal.removeEventListener("abort", interrupt);
+        interrupt = undefined;
+      }
+      woken = false;
+    },
+    async close() {
+      closing.abort();
+      await listening;
+    },
+  };
+}
+
+async function listenOnPGlite(
+  db: object,
+  channel: string,
+  wake: () => void,
+  closing: AbortSignal,
+  report: (error: unknown) => void,
+): Promise<void> {
+  if (typeof (db as Partial<PGliteListen>).listen !== "function") return;
+  try {
+    const stop = await (db as PGliteListen).listen(channel, wake);
+    // Whatever was stored before LISTEN took effect is due now.
+    wake();
+    await aborted(closing);
+    await stop();
+  } catch (error) {
+    report(error);
+  }
+}
+
+async function listenOnPool(
+  pool: { connect(): Promise<object> },
+  channel: string,
+  wake: () => void,
+  closing: AbortSignal,
+  report: (error: unknown) => void,
+): Promise<void> {
+  let pause = FIRST_RETRY_MS;
+  while (!closing.aborted) {
+    let client: ListeningClient;
+    try {
+      client = await pool.connect() as ListeningClient;
+    } catch (error) {
+      report(error);
+      await sleep(pause, closing);
+      pause = Math.min(pause * 2, LAST_RETRY_MS);
+      continue;
+    }
+    if (typeof client.on !== "function" || typeof client.off !== "function") {
+      client.release();
+      return;
+    }
+    let lose!: (error: unknown) => void;
+    let end!: () => void;
+    const lost = new Promise<unknown>((resolve) => lose = resolve);
+    const ended = new Promise<void>((resolve) => end = resolve);
+    const onLost = (error: unknown) =>
+      lose(error ?? new Error("the listening connection ended"));
+    const onEnd = () => {
+      end();
+      onLost(undefined);
+    };
+    const onNotification = (message: unknown) => {
+      if ((message as { channel?: unknown }).channel === channel) wake();
+    };
+    // pg emits "error" on a checked-out client whose connection breaks; an
+    // EventEmitter without a listener would throw it at the process.
+    client.on("error", onLost);
+    client.on("end", onEnd);
+    client.on("notification", onNotification);
+    try {
+      await client.query(`LISTEN ${channel}`);
+      pause = FIRST_RETRY_MS;
+      // Whatever was stored while nobody listened is due now.
+      wake();
+    } catch (error) {
+      onLost(error);
+    }
+    const outcome = await Promise.race([
+      lost.then((error) => ({ error })),
+      aborted(closing).then(() => undefined),
+    ]);
+    client.off("notification", onNotification);
+    if (outcome) {
+      report(
+        new Error(
+          `outbox: lost the connection listening on ${channel}; polling until it is back`,
+          { cause: outcome.error },
+        ),
+      );
+      // A broken pg client may emit "error" again until it has ended; given
+      // back before that, the pool would emit those errors at the process.
+      await Promise.race([ended, sleep(1000, closing)]);
+      client.release(outcome.error as Error);
+      await sleep(pause, closing);
+      pause = Math.min(pause * 2, LAST_RETRY_MS);
+      continue;
+    }
+    try {
+      await client.query(`UNLISTEN ${channel}`);
+      client.release();
+    } catch (error) {
+      client.release(error as Error);
+    }
+    client.off("error", onLost);
+    client.off("end", onEnd);
+    return;
+  }
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return sleep(2 ** 31 - 1, signal);
+}

@@ -1,0 +1,143 @@
+// Wake-up on commit on a real PostgreSQL server (imported by outbox_suite.ts,
+// run by `deno task test:postgres`): a relay's listening connection killed
+// with pg_terminate_backend still delivers (polling, then a new LISTEN), and
+// one NOTIFY wakes 4 relays that run each publication once. The relays poll
+// once a minute where only the notification can explain a delivery.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import pg from "pg";
+import { createEvent } from "../../mod.ts";
+import { PostgresOutbox } from "../../postgres.ts";
+import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
+
+let server: PostgresServer;
+let pool: pg.Pool;
+
+before(async () => {
+  server = await startPostgres();
+  pool = new pg.Pool({ connectionString: server.url, max: 20 });
+  // As pg asks of every application: an idle client the server ends (the
+  // server stopping) is reported here rather than thrown at the process.
+  pool.on("error", () => {});
+});
+after(async () => {
+  await pool?.end();
+  await server?.stop();
+});
+
+/** Resolves once `done()` holds, checking every 10 ms; rejects after 30 s. */
+async function until(done: () => Promise<boolean>, what: string) {
+  const deadline = Date.now() + 30_000;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The server processes that LISTEN on `channel`, by pid. */
+async function listeners(channel: string): Promise<number[]> {
+  const { rows } = await pool.query(
+    "SELECT pid FROM pg_stat_activity WHERE query = $1 ORDER BY pid",
+    [`LISTEN ${channel}`],
+  );
+  return (rows as { pid: number }[]).map((row) => row.pid);
+}
+
+async function prepare(prefix: string): Promise<PostgresOutbox> {
+  const outbox = new PostgresOutbox(pool, { tablePrefix: prefix });
+  await outbox.migrate();
+  await pool.query(`CREATE TABLE ${prefix}effects (event_id uuid NOT NULL)`);
+  return outbox;
+}
+
+function recordEffects(outbox: PostgresOutbox, prefix: string): void {
+  outbox.registerAny("effects", async (event, { tx }) => {
+    await tx.query(`INSERT INTO ${prefix}effects VALUES ($1)`, [event.eventId]);
+  });
+}
+
+async function effects(prefix: string): Promise<{ n: number; d: number }> {
+  const { rows } = await pool.query(
+    `SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS d FROM ${prefix}effects`,
+  );
+  return rows[0] as { n: number; d: number };
+}
+
+async function storeInOneTransaction(
+  outbox: PostgresOutbox,
+  count: number,
+): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await outbox.store(
+      client,
+      Array.from({ length: count }, (_, n) => createEvent("wake.test", { n })),
+    );
+    await client.query("COMMIT");
+  } finally {
+    client.release();
+  }
+}
+
+describe("PostgresOutbox wake-up on a real PostgreSQL server", () => {
+  it("a lost notification (listening connection killed) still delivers by polling, and the relay LISTENs again", async () => {
+    const prefix = "notify_lost_";
+    const outbox = await prepare(prefix);
+    recordEffects(outbox, prefix);
+    const errors: unknown[] = [];
+    const controller = new AbortController();
+    const loop = outbox.start({
+      signal: controller.signal,
+      intervalMs: 200,
+      onError: (error) => errors.push(error),
+    });
+    const channel = outbox.tables.publications;
+    await until(async () => (await listeners(channel)).length === 1, "LISTEN");
+    const [first] = await listeners(channel);
+    await pool.query("SELECT pg_terminate_backend($1)", [first]);
+    // Stored while nobody listens: no notification reaches the relay.
+    await storeInOneTransaction(outbox, 1);
+    await until(async () => (await effects(prefix)).n === 1, "delivery");
+    await until(async () => {
+      const now = await listeners(channel);
+      return now.length === 1 && now[0] !== first;
+    }, "a new LISTEN");
+    controller.abort();
+    await loop;
+    assert.deepEqual(await effects(prefix), { n: 1, d: 1 });
+    assert.match(String(errors[0]), /lost the connection listening on/);
+    assert.deepEqual(await listeners(channel), []);
+  });
+
+  it("4 relays woken by one NOTIFY run each of 2,000 publications once", async () => {
+    const prefix = "notify_four_";
+    const first = await prepare(prefix);
+    const relays = [first];
+    for (let n = 1; n < 4; n++) {
+      relays.push(new PostgresOutbox(pool, { tablePrefix: prefix }));
+    }
+    for (const relay of relays) recordEffects(relay, prefix);
+    const controller = new AbortController();
+    const loops = relays.map((relay) =>
+      relay.start({ signal: controller.signal, intervalMs: 60_000, limit: 50 })
+    );
+    const channel = first.tables.publications;
+    await until(
+      async () => (await listeners(channel)).length === 4,
+      "4 LISTENs",
+    );
+    await storeInOneTransaction(first, 2_000);
+    await until(
+      async () => (await effects(prefix)).n >= 2_000,
+      "2,000 effects",
+    );
+    controller.abort();
+    await Promise.all(loops);
+    assert.deepEqual(await effects(prefix), { n: 2_000, d: 2_000 });
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM ${prefix}publications WHERE status = 'completed'`,
+    );
+    assert.deepEqual(rows, [{ n: 2_000 }]);
+  });
+});

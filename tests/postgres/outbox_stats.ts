@@ -1,0 +1,99 @@
+// outbox.stats() on a big table, on a real PostgreSQL server (imported by
+// outbox_suite.ts, run by `deno task test:postgres`): with 1,000,000
+// completed publications it reads a few pages, not the table, with a plan
+// cheap enough to escape JIT compilation. The time it
+// takes is a figure of `deno task bench:outbox`, not a test (timing fails on
+// a slow day; the pages read do not).
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import pg from "pg";
+import { createEvent } from "../../mod.ts";
+import { PostgresOutbox } from "../../postgres.ts";
+import { statsStatement } from "../../src/postgres/_inspect.ts";
+import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
+
+let server: PostgresServer;
+let pool: pg.Pool;
+
+before(async () => {
+  server = await startPostgres();
+  pool = new pg.Pool({ connectionString: server.url, max: 4 });
+  pool.on("error", () => {});
+});
+after(async () => {
+  await pool?.end();
+  await server?.stop();
+});
+
+/** Fills the outbox with `count` completed publications, spread over 3 listeners. */
+export async function fillCompleted(
+  query: (text: string) => Promise<unknown>,
+  outbox: PostgresOutbox,
+  count: number,
+): Promise<void> {
+  const { events, publications } = outbox.tables;
+  await query(
+    `INSERT INTO ${events} (event_id, event_type, occurred_at, body)
+     SELECT gen_random_uuid(), 'bulk', now(), '{}' FROM generate_series(1, ${count})`,
+  );
+  await query(
+    `INSERT INTO ${publications} (event_id, listener_id, status, completed_at)
+     SELECT event_id, (ARRAY['audit', 'email', 'search'])[1 + (hashtext(event_id::text) & 1023) % 3],
+       'completed', now()
+     FROM ${events}`,
+  );
+  await query(`VACUUM ANALYZE ${publications}`);
+}
+
+describe("PostgresOutbox.stats on a real PostgreSQL server", () => {
+  it("with 1,000,000 completed publications, reads under 1% of the table's pages", async () => {
+    const outbox = new PostgresOutbox(pool, { tablePrefix: "big_" });
+    await outbox.migrate();
+    for (const id of ["audit", "email", "search"]) {
+      outbox.registerAny(id, () => {});
+    }
+    await fillCompleted((text) => pool.query(text), outbox, 1_000_000);
+    const client = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      await outbox.store(
+        client,
+        Array.from({ length: 100 }, () => createEvent("fresh")),
+      );
+      await client.query("COMMIT");
+    } finally {
+      client.release();
+    }
+    const stats = await outbox.stats();
+    assert.deepEqual(stats.map((entry) => entry.listenerId), [
+      "audit",
+      "email",
+      "search",
+    ]);
+    const total = stats.reduce((sum, entry) => sum + entry.completed, 0);
+    assert.ok(Math.abs(total - 1_000_000) < 20_000, String(total));
+    for (const entry of stats) {
+      assert.equal(entry.pending, 100);
+      assert.ok(
+        Math.abs(entry.completed - 333_333) < 20_000,
+        JSON.stringify(entry),
+      );
+    }
+    const { rows: [{ pages }] } = await pool.query(
+      `SELECT relpages AS pages FROM pg_class WHERE oid = 'big_publications'::regclass`,
+    );
+    const { rows: [{ "QUERY PLAN": plan }] } = await pool.query(
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${
+        statsStatement(outbox.tables).replace("$1::text::json", "'[]'::json")
+      }`,
+    );
+    const top = plan[0].Plan;
+    const read = top["Shared Hit Blocks"] + top["Shared Read Blocks"];
+    assert.ok(pages > 5_000, `the table has ${pages} pages`);
+    assert.ok(read < pages / 100, `read ${read} of ${pages} pages`);
+    // A plan costed past jit_above_cost (100,000) would be compiled by JIT
+    // first: over a second on this machine, for nothing.
+    assert.ok(top["Total Cost"] < 100_000, `cost ${top["Total Cost"]}`);
+    assert.equal(plan[0].JIT, undefined);
+  });
+});
