@@ -119,6 +119,33 @@ describe("observe", () => {
     ]);
   });
 
+  it("calls onUnhandled for an event without handlers even when an observer throws, in every error mode", async () => {
+    for (
+      const options of [
+        {},
+        { concurrency: "parallel" },
+        { errorMode: "collect" },
+        {
+          errorMode: "isolate",
+          onHandlerError: () => {
+            throw new Error("reporting failed");
+          },
+        },
+      ] as const
+    ) {
+      const unhandled: string[] = [];
+      const dispatcher = new InProcessEventDispatcher({
+        ...options,
+        onUnhandled: (event) => unhandled.push(event.eventType),
+      });
+      dispatcher.observe(function watcher() {
+        throw new Error("observer down");
+      });
+      await assert.rejects(dispatcher.dispatch(createEvent("nobody")));
+      assert.deepEqual(unhandled, ["nobody"], JSON.stringify(options));
+    }
+  });
+
   it("is removed by its Unsubscribe (twice is harmless); a dispatch keeps the observers it started with; adding one twice is a no-op", async () => {
     const dispatcher = new InProcessEventDispatcher();
     const seen: string[] = [];

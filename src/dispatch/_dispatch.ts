@@ -345,7 +345,8 @@ function observed(
       Dispatch.failed(dispatch, index - observers.length, cause, observer);
     }
   }
-  const result = Dispatch.run(dispatch);
+  // Before run, which throws when an observer failed (so every mode calls it).
   if (!route.handlers.length) options.onUnhandled?.(event);
+  const result = Dispatch.run(dispatch);
   return result ? abortable(result, signal) : DONE;
 }
