@@ -193,7 +193,8 @@ export class InProcessEventDispatcher {
    * (a promise one returns is not awaited). An observer that throws fails the
    * dispatch like a handler that runs first: a {@linkcode HandlerError}
    * named after the observer, handled by the error mode (fail-fast: the
-   * dispatch rejects with it and no handler runs; collect: it is the first
+   * dispatch rejects with it, and no handler runs when sequential while
+   * parallel ones still start; collect: it is the first
    * of the `DispatchError`; isolate: it goes to `onHandlerError`); the other
    * observers still see the event. As with handlers, a dispatch uses the
    * observers it started with, and adding one again is a no-op.
