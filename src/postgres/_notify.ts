@@ -164,12 +164,18 @@ async function listenOnPool(
       client.release();
       return;
     }
-    let lose!: (error: unknown) => void;
+    // Settles once: with the error when the connection is lost, undefined
+    // when the relay closes. Nothing outlives this connection (a timer or an
+    // abort listener per reconnect would pile up on a flaky network).
+    let settle!: (outcome: { error: unknown } | undefined) => void;
     let end!: () => void;
-    const lost = new Promise<unknown>((resolve) => lose = resolve);
+    const settled = new Promise<{ error: unknown } | undefined>((resolve) =>
+      settle = resolve
+    );
     const ended = new Promise<void>((resolve) => end = resolve);
     const onLost = (error: unknown) =>
-      lose(error ?? new Error("the listening connection ended"));
+      settle({ error: error ?? new Error("the listening connection ended") });
+    const onClose = () => settle(undefined);
     const onEnd = () => {
       end();
       onLost(undefined);
@@ -190,10 +196,10 @@ async function listenOnPool(
     } catch (error) {
       onLost(error);
     }
-    const outcome = await Promise.race([
-      lost.then((error) => ({ error })),
-      aborted(closing).then(() => undefined),
-    ]);
+    if (closing.aborted) onClose();
+    closing.addEventListener("abort", onClose);
+    const outcome = await settled;
+    closing.removeEventListener("abort", onClose);
     client.off("notification", onNotification);
     if (outcome) {
       report(

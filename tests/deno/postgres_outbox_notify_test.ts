@@ -195,6 +195,7 @@ function listeningPool(script: {
   failListen?: number;
   failUnlisten?: boolean;
   noEvents?: boolean;
+  connectMs?: number;
 }) {
   /** The clients LISTEN ran on, in order. */
   const clients: FakeClient[] = [];
@@ -256,7 +257,9 @@ function listeningPool(script: {
           },
         });
       }
-      return Promise.resolve(client);
+      return new Promise((resolve) =>
+        setTimeout(() => resolve(client), script.connectMs ?? 0)
+      );
     },
   };
   return { pool, clients, released, script };
@@ -351,6 +354,60 @@ describe("start on a pg Pool's shape", () => {
     controller.abort();
     await loop;
     assert.equal(slow.clients.length, 0);
+    // A connect that succeeds after the relay stopped: LISTEN, then at once
+    // UNLISTEN and the client given back.
+    slow.script.connectMs = 50;
+    const late = new AbortController();
+    const stopping = outbox.start({ signal: late.signal, intervalMs: 60_000 });
+    late.abort();
+    await stopping;
+    assert.equal(slow.clients.length, 1);
+    assert.equal(await listening(outbox.tables.publications), false);
+  });
+
+  it("leaves no timer behind for each lost listening connection", async () => {
+    // Each wait for "lost or closing" must end with the connection it was
+    // for: a timer (and an abort listener) left per reconnect grows for as
+    // long as the relay runs on a flaky network.
+    const FOREVER = 2 ** 31 - 1;
+    const pending = new Set<unknown>();
+    const { setTimeout: set, clearTimeout: clear } = globalThis;
+    globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+      const timer = set(() => {
+        pending.delete(timer);
+        fn();
+      }, ms);
+      if (ms === FOREVER) pending.add(timer);
+      return timer;
+    }) as typeof setTimeout;
+    globalThis.clearTimeout = ((timer?: number) => {
+      pending.delete(timer);
+      clear(timer);
+    }) as typeof clearTimeout;
+    try {
+      const { pool, clients } = listeningPool({});
+      const outbox = await fresh(pool);
+      outbox.registerAny("audit", () => {});
+      const controller = new AbortController();
+      const loop = outbox.start({
+        signal: controller.signal,
+        intervalMs: 60_000,
+        onError: () => {},
+      });
+      for (let n = 1; n <= 3; n++) {
+        await until(() => clients.length === n, `client ${n}`);
+        await until(() => listening(outbox.tables.publications), "LISTEN");
+        clients[n - 1]!.lose(new Error("terminating connection"));
+      }
+      await until(() => clients.length === 4, "client 4");
+      assert.ok(pending.size <= 1, `${pending.size} timers left waiting`);
+      controller.abort();
+      await loop;
+      assert.equal(pending.size, 0);
+    } finally {
+      globalThis.setTimeout = set;
+      globalThis.clearTimeout = clear;
+    }
   });
 
   it("without onError, keeps polling through a lost listening connection", async () => {
