@@ -27,7 +27,8 @@ interface PGliteListen {
 export interface Waker {
   /**
    * Resolves after `ms`, when `signal` aborts, or when a notification
-   * arrives, at once if one arrived since the last wait.
+   * arrives, at once if one arrived since the last wait; rejects with what
+   * `report` threw, if it did.
    */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   /** Stops listening and gives the connection back. */
@@ -101,9 +102,19 @@ export function wakeOnNotify(
     woken = true;
     interrupt?.();
   };
-  const listening = "transaction" in db
-    ? listenOnPGlite(db, channel, wake, closing.signal, report)
-    : listenOnPool(db, channel, wake, closing.signal, report);
+  // Only a `report` that throws rejects it: the next sleep throws that, so
+  // `start` ends with it (as after a failed batch) instead of leaving a
+  // rejection nobody awaits.
+  let failure: { error: unknown } | undefined;
+  const listening =
+    ("transaction" in db
+      ? listenOnPGlite(db, channel, wake, closing.signal, report)
+      : listenOnPool(db, channel, wake, closing.signal, report)).catch(
+        (error) => {
+          failure = { error };
+          wake();
+        },
+      );
   return {
     async sleep(ms, signal) {
       if (!woken && !signal.aborted) {
@@ -115,6 +126,7 @@ export function wakeOnNotify(
         interrupt = undefined;
       }
       woken = false;
+      if (failure) throw failure.error;
     },
     async close() {
       closing.abort();

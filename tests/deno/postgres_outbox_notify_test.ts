@@ -177,6 +177,20 @@ describe("start wakes on commit", () => {
     stopped.abort();
     await refused;
     assert.match(String(errors[0]), /no LISTEN here/);
+
+    // An onError that throws on a listening problem ends start with that
+    // error, as it does on a failed batch, instead of rejecting a promise
+    // nobody awaits (an unhandled rejection ends the process).
+    const again = new AbortController();
+    const thrown = refusing.start({
+      signal: again.signal,
+      intervalMs: 60_000,
+      onError: (error) => {
+        throw new Error("onError failed", { cause: error });
+      },
+    });
+    await assert.rejects(thrown, /onError failed/);
+    again.abort();
   });
 });
 
