@@ -82,6 +82,8 @@ export async function relayLoop(
 /** The first pause before listening again after a lost connection; it doubles up to 30 s. */
 const FIRST_RETRY_MS = 250;
 const LAST_RETRY_MS = 30_000;
+/** How long stopping waits for UNLISTEN before dropping the client. */
+const UNLISTEN_MS = 1000;
 
 /**
  * Listens on `channel` for as long as the returned waker is open: on PGlite
@@ -228,12 +230,21 @@ async function listenOnPool(
       pause = Math.min(pause * 2, LAST_RETRY_MS);
       continue;
     }
-    try {
-      await client.query(`UNLISTEN ${channel}`);
-      client.release();
-    } catch (error) {
-      client.release(error as Error);
-    }
+    // On a connection cut without a reset, UNLISTEN gets no answer until
+    // TCP gives up (minutes): the relay would not stop. Past a second, the
+    // client is dropped instead.
+    const patience = new AbortController();
+    const problem = await Promise.race([
+      client.query(`UNLISTEN ${channel}`).then(
+        () => undefined,
+        (error) => error as Error,
+      ),
+      sleep(UNLISTEN_MS, patience.signal).then(() =>
+        new Error(`UNLISTEN ${channel}: no answer in ${UNLISTEN_MS} ms`)
+      ),
+    ]);
+    patience.abort();
+    client.release(problem);
     client.off("error", onLost);
     client.off("end", onEnd);
     return;

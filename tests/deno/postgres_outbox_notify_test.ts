@@ -208,6 +208,7 @@ function listeningPool(script: {
   refusalMs?: number;
   failListen?: number;
   failUnlisten?: boolean;
+  hangUnlisten?: boolean;
   noEvents?: boolean;
   connectMs?: number;
 }) {
@@ -249,6 +250,8 @@ function listeningPool(script: {
           if (verb === "UNLISTEN") {
             await stop?.();
             if (script.failUnlisten) throw new Error("UNLISTEN failed");
+            // A socket cut without a reset: no answer until TCP gives up.
+            if (script.hangUnlisten) return await new Promise(() => {});
             return { rows: [] };
           }
           return await db.query(text, params);
@@ -353,6 +356,22 @@ describe("start on a pg Pool's shape", () => {
     await polling;
     assert.equal(plain.clients.length, 0);
     assert.ok(plain.released.every((error) => error === undefined));
+  });
+
+  it("stops within a second when UNLISTEN gets no answer, dropping the client", async () => {
+    const dead = listeningPool({ hangUnlisten: true });
+    const outbox = await fresh(dead.pool);
+    const controller = new AbortController();
+    const loop = outbox.start({
+      signal: controller.signal,
+      intervalMs: 60_000,
+    });
+    await until(() => listening(outbox.tables.publications), "LISTEN");
+    const stopping = Date.now();
+    controller.abort();
+    await loop;
+    assert.ok(Date.now() - stopping < 5_000, "start resolved");
+    assert.match(String(dead.released.at(-1)), /UNLISTEN .* no answer/);
   });
 
   it("stops at once when the relay stops while a connect is pending", async () => {
