@@ -37,6 +37,8 @@ export interface OutboxAdminOptions {
 const TOKEN_MS = 3_600_000;
 const TOKENS_KEPT = 1000;
 const DEAD_SHOWN = 200;
+/** The most bytes of a POST's body read: the page's forms send a few hundred. */
+const FORM_BYTES = 16_384;
 
 const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
@@ -176,12 +178,8 @@ export function outboxAdmin(
     if (request.headers.get("origin") !== url.origin) {
       return plain(403, "Forbidden: cross-origin request");
     }
-    let form: FormData;
-    try {
-      form = await request.formData();
-    } catch {
-      return plain(400, "Bad request: expected a form");
-    }
+    const form = await readForm(request);
+    if (form instanceof Response) return form;
     if (!spendToken(form.get("token"))) {
       return plain(403, "Forbidden: the page is stale, reload it");
     }
@@ -230,6 +228,32 @@ export function outboxAdmin(
     }
     return plain(404, "Not found");
   };
+}
+
+/**
+ * The form of a POST, reading at most FORM_BYTES of its body (formData()
+ * would read any size, in memory), or the response refusing it.
+ */
+async function readForm(request: Request): Promise<FormData | Response> {
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let size = 0;
+  try {
+    const reader = request.body?.getReader();
+    for (let read = await reader?.read(); read && !read.done;) {
+      size += read.value.byteLength;
+      if (size > FORM_BYTES) {
+        await reader!.cancel();
+        return plain(413, "Payload too large");
+      }
+      chunks.push(read.value as Uint8Array<ArrayBuffer>);
+      read = await reader!.read();
+    }
+    return await new Response(new Blob(chunks), {
+      headers: request.headers,
+    }).formData();
+  } catch {
+    return plain(400, "Bad request: expected a form");
+  }
 }
 
 function plain(

@@ -225,6 +225,39 @@ describe("outboxAdmin", () => {
     assert.equal(await failedCount(), DEMO.deadLetters);
   });
 
+  it("reads at most 16 KiB of a POST's body: a bigger one is refused, not read whole", async () => {
+    let pulled = 0;
+    const chunk = new Uint8Array(65_536).fill(0x61);
+    const huge = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= 64 * 2 ** 20) return controller.close();
+        pulled += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const response = await admit(
+      new Request(`${ORIGIN}${BASE}/resubmit`, {
+        method: "POST",
+        headers: {
+          authorization: "Bearer ok",
+          origin: ORIGIN,
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        body: huge,
+      }),
+    );
+    assert.equal(response.status, 413);
+    assert.ok(pulled < 1_000_000, `${pulled} bytes read`);
+    const empty = await admit(
+      new Request(`${ORIGIN}${BASE}/resubmit`, {
+        method: "POST",
+        headers: { authorization: "Bearer ok", origin: ORIGIN },
+      }),
+    );
+    assert.equal(empty.status, 400);
+    assert.equal(await failedCount(), DEMO.deadLetters);
+  });
+
   it("keeps the newest 1,000 tokens: older pages go stale", async () => {
     // An outbox with nothing to show, so that 1,001 renders are quick.
     const empty = outboxAdmin(
