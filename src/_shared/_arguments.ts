@@ -53,3 +53,20 @@ export function isHandler(value: unknown): boolean {
     return false;
   }
 }
+
+/** Throws a TypeError unless `value` is an integer from `min` to `max`. */
+export function checkInteger(
+  value: unknown,
+  name: string,
+  min: number,
+  max: number,
+): number {
+  checkArgument(
+    Number.isInteger(value) && (value as number) >= min &&
+      (value as number) <= max,
+    name,
+    `an integer from ${min} to ${max}`,
+    value,
+  );
+  return value as number;
+}

@@ -3,23 +3,6 @@ import { checkArgument } from "../_shared/_arguments.ts";
 /** NATS subject tokens: no whitespace, no wildcard, none empty. */
 const SUBJECT_TOKENS = /^[^\s*>.]+(\.[^\s*>.]+)*$/;
 
-/** Throws a TypeError unless `value` is an integer from `min` to `max`. */
-export function checkInteger(
-  value: unknown,
-  name: string,
-  min: number,
-  max: number,
-): number {
-  checkArgument(
-    Number.isSafeInteger(value) && (value as number) >= min &&
-      (value as number) <= max,
-    name,
-    `an integer from ${min} to ${max}`,
-    value,
-  );
-  return value as number;
-}
-
 /** Throws a TypeError unless `value` is a subject prefix such as `"events"`. */
 export function checkSubjectPrefix(value: unknown): string {
   checkArgument(

@@ -1,4 +1,8 @@
-import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
+import {
+  checkArgument,
+  checkInteger,
+  checkOptions,
+} from "../_shared/_arguments.ts";
 import { fromCloudEvent } from "../cloudevents/cloud_event.ts";
 import type { InProcessEventDispatcher } from "../dispatch/dispatcher.ts";
 import type { EventDefinition } from "../event/event_definition.ts";
@@ -7,7 +11,6 @@ import type { SqlQueryable } from "../postgres/database.ts";
 import type { PostgresInbox } from "../postgres/inbox.ts";
 import { sleep } from "../_shared/_sleep.ts";
 import { isUnstorable } from "../_shared/_text.ts";
-import { checkInteger } from "./_checks.ts";
 import type {
   JetStreamFetch,
   JetStreamMessage,

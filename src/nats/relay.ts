@@ -1,8 +1,12 @@
-import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
+import {
+  checkArgument,
+  checkInteger,
+  checkOptions,
+} from "../_shared/_arguments.ts";
 import { describeError } from "../_shared/_messages.ts";
 import { toCloudEvent } from "../cloudevents/cloud_event.ts";
 import type { DomainEvent } from "../event/types.ts";
-import { checkInteger, checkName, checkSubjectPrefix } from "./_checks.ts";
+import { checkName, checkSubjectPrefix } from "./_checks.ts";
 import type {
   JetStreamPublisher,
   NatsConnectionStatus,

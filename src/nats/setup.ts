@@ -1,5 +1,5 @@
-import { checkOptions } from "../_shared/_arguments.ts";
-import { checkInteger, checkName, checkSubjectPrefix } from "./_checks.ts";
+import { checkInteger, checkOptions } from "../_shared/_arguments.ts";
+import { checkName, checkSubjectPrefix } from "./_checks.ts";
 import type { JetStreamManagerLike } from "./jetstream_types.ts";
 import { DEFAULT_SUBJECT_PREFIX } from "./subject.ts";
 

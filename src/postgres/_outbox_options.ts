@@ -1,7 +1,11 @@
 import { isEventDefinition } from "../_shared/_event_definition.ts";
 import { checkGenerateEventId } from "../_shared/_generate_event_id.ts";
 import { UUID_PATTERN } from "../_shared/_uuid.ts";
-import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
+import {
+  checkArgument,
+  checkInteger,
+  checkOptions,
+} from "../_shared/_arguments.ts";
 import { describeValue } from "../_shared/_messages.ts";
 import type { DomainEvent } from "../event/types.ts";
 import { checkTablePrefix } from "./_sql.ts";
@@ -149,23 +153,6 @@ export function retryDelay(
     };
   }
   return { delay: Math.min(delay, MAX_DELAY_MS), note: "" };
-}
-
-/** Checks that `value` is an integer from `min` to `max`. */
-export function checkInteger(
-  value: unknown,
-  name: string,
-  min: number,
-  max: number,
-): number {
-  checkArgument(
-    Number.isInteger(value) && (value as number) >= min &&
-      (value as number) <= max,
-    name,
-    `an integer from ${min} to ${max}`,
-    value,
-  );
-  return value as number;
 }
 
 /** Checks a listener id: 1 to 128 characters PostgreSQL can store. */

@@ -7,13 +7,16 @@ import type { DomainEvent, JsonObject } from "../event/types.ts";
 import { parseEvent } from "../parse/parse_event.ts";
 import type { Publish } from "../dispatch/handler.ts";
 import { checkDatabase, inTransaction } from "./_sql.ts";
-import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
+import {
+  checkArgument,
+  checkInteger,
+  checkOptions,
+} from "../_shared/_arguments.ts";
 import type { PostgresDatabase, SqlQueryable } from "./database.ts";
 import { type OutboxStatements, outboxStatements } from "./_statements.ts";
 import { namingMigrate } from "./_missing.ts";
 import {
   checkDate,
-  checkInteger,
   type OutboxSettings,
   readOutboxOptions,
   readResubmitFilter,
