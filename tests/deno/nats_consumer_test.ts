@@ -2,9 +2,8 @@
 // consumer's fetch and the messages it yields, and a real PostgresInbox on
 // PGlite. The real-server proof (a 3-node cluster, outages, SIGKILLs) is
 // `deno task test:integration`.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PGlite } from "@electric-sql/pglite";
 import {
   defineEvent,
   type DomainEvent,
@@ -19,13 +18,13 @@ import {
   type JetStreamPullConsumer,
 } from "../../nats.ts";
 import { PostgresInbox, type SqlQueryable } from "../../postgres.ts";
+import { outboxFixture } from "./_outbox_fixture.ts";
 
 const OrderPlaced = defineEvent("order.placed", {
   schema: (value): value is { orderId: string } =>
     typeof (value as { orderId?: unknown }).orderId == "string",
 });
-const db = new PGlite();
-let tables = 0;
+const { db, freshPrefix } = outboxFixture();
 
 /** What the stand-in's messages were told. */
 interface Settled {
@@ -124,7 +123,7 @@ async function setup(
   ) => Promise<unknown> = (event, tx, table) =>
     tx.query(`INSERT INTO ${table} VALUES ($1)`, [event.eventId]),
 ) {
-  const prefix = `n${++tables}_`;
+  const prefix = freshPrefix();
   const table = `${prefix}effects`;
   await db.query(`CREATE TABLE ${table} (event_id uuid)`);
   const inbox = new PostgresInbox(db, { tablePrefix: prefix });
@@ -174,8 +173,6 @@ function watchTimers() {
 }
 
 describe("consumeEvents", () => {
-  after(() => db.close());
-
   it("dispatches each event inside the inbox claim and acks; a redelivery runs nothing again", async () => {
     const first = OrderPlaced.create({ orderId: "o_1" });
     const second = OrderPlaced.create({ orderId: "o_2" });

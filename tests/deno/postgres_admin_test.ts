@@ -1,14 +1,14 @@
 // The operator's page as a handler, on PGlite demo data: authorization,
 // same-origin POSTs with single-use tokens, escaping, routes and options.
 // The same page in a real browser: tests/admin/browser.ts (deno task test:admin).
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PGlite } from "@electric-sql/pglite";
 import { outboxAdmin, PostgresOutbox } from "../../postgres.ts";
 import { escapeHtml, renderPage } from "../../src/postgres/_admin_html.ts";
 import { DEMO, SCRIPT, seedAdminDemo } from "../../examples/admin/demo_data.ts";
+import { outboxFixture } from "./_outbox_fixture.ts";
 
-let db: PGlite;
+const { db } = outboxFixture();
 let outbox: PostgresOutbox;
 const ORIGIN = "http://127.0.0.1:8080";
 const BASE = "/ops/outbox";
@@ -16,14 +16,10 @@ const BASE = "/ops/outbox";
 let admit: (request: Request) => Promise<Response>;
 
 before(async () => {
-  db = new PGlite();
   outbox = await seedAdminDemo(db);
   admit = handler((request) =>
     request.headers.get("authorization") === "Bearer ok"
   );
-});
-after(async () => {
-  await db.close();
 });
 
 function handler(authorize: (request: Request) => boolean | Promise<boolean>) {
