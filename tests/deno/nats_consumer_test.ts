@@ -261,35 +261,67 @@ describe("consumeEvents", () => {
     await b.run();
     assert.deepEqual(computed.naks, [30]);
 
+    // A delay out of range is reported, and the message is nak'ed with the
+    // default delay (1 s on a first delivery) all the same.
     const bad = message(json(event), 1);
     const c = await setup([[bad]], { retryDelayMs: () => -1 }, failing);
-    assert.deepEqual(await c.run(), { acked: 0, retried: 0, terminated: 0 });
-    assert.deepEqual(bad.naks, []);
+    assert.deepEqual(await c.run(), { acked: 0, retried: 1, terminated: 0 });
+    assert.deepEqual(bad.naks, [1_000]);
+    assert.equal(c.errors.length, 2);
     assert.match(
-      String(c.errors.at(-1)),
+      String((c.errors[1] as Error).cause),
       /^TypeError: retryDelayMs: expected an integer from 0 to 86400000, got -1/,
     );
   });
 
-  it("a retryDelayMs that throws still reports the dispatch's failure", async () => {
-    const event = OrderPlaced.create({ orderId: "o_1" });
+  it("a retryDelayMs that throws: the dispatch's failure and the throw are reported, the message nak'ed after the default delay, the rest of the batch handled", async () => {
+    // Ledger: the effects table, written by the handler only for the healthy
+    // orders. Were the throw to escape handle() (as a failed pull), the
+    // broken message would not be nak'ed, the two after it would be neither
+    // dispatched nor acked, and the consumer would pause a second.
+    const broken = OrderPlaced.create({ orderId: "o_broken" });
+    const healthy = [
+      OrderPlaced.create({ orderId: "o_1" }),
+      OrderPlaced.create({ orderId: "o_2" }),
+    ];
     const failure = new Error("the warehouse is down");
-    const bad = message(json(event), 1);
-    const { run, errors } = await setup(
-      [[bad]],
-      {
-        retryDelayMs: () => {
-          throw new Error("delay table missing");
+    const thrown = new Error("delay table missing");
+    const messages = [broken, ...healthy].map((event) =>
+      message(json(event), 3)
+    );
+    const timers = watchTimers();
+    try {
+      const { run, errors, effects, fake } = await setup(
+        [messages],
+        {
+          retryDelayMs: () => {
+            throw thrown;
+          },
         },
-      },
-      () => Promise.reject(failure),
-    );
-    await run();
-    assert.ok(
-      errors.some((e) => (e as Error).cause === failure),
-      "the handler's failure reaches onError",
-    );
-    assert.match(String(errors.at(-1)), /delay table missing/);
+        (event, tx, table) =>
+          event.eventId === broken.eventId
+            ? Promise.reject(failure)
+            : tx.query(`INSERT INTO ${table} VALUES ($1)`, [event.eventId]),
+      );
+      assert.deepEqual(await run(), { acked: 2, retried: 1, terminated: 0 });
+      assert.deepEqual(messages.map((m) => m.naks), [[4_000], [], []]);
+      assert.deepEqual(messages.map((m) => m.acked), [false, true, true]);
+      assert.deepEqual(
+        (await effects()).sort(),
+        healthy.map((event) => event.eventId).sort(),
+      );
+      assert.equal(errors.length, 2);
+      assert.equal((errors[0] as Error).cause, failure);
+      assert.equal((errors[1] as Error).cause, thrown);
+      assert.equal(
+        (errors[1] as Error).message,
+        `consumeEvents: retryDelayMs failed on delivery 3 of event ${broken.eventId} (delay table missing); nak'ed after the default 4000 ms`,
+      );
+      assert.equal(fake.fetches.length, 2, "no pull failed");
+      assert.deepEqual(timers.set, [], "no pause after a failed pull");
+    } finally {
+      timers.restore();
+    }
   });
 
   it("reports an ack lost in an outage; the redelivery finds the claim", async () => {
