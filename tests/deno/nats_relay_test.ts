@@ -1,7 +1,6 @@
-// natsRelay knows its connection's state from the start: on a real
-// nats-server and client (in a child process, _nats_relay_live.ts: deno test
-// runs without network access), then each way of telling it, against
-// stand-ins for the connection's methods.
+// natsRelay knows its connection's state from the start: each way of telling
+// it, against stand-ins for the connection's methods. On a real nats-server
+// and client: nats_live_test.ts.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createEvent } from "../../mod.ts";
@@ -56,28 +55,6 @@ function statusStream() {
 const macrotask = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe("natsRelay on a connection that is not up when the relay is made", () => {
-  it("on a real nats-server: publishes while up, fails at once naming a closed or a disconnected connection", async () => {
-    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("./_nats_relay_live.ts", import.meta.url).pathname,
-      ],
-      stdout: "piped",
-      stderr: "inherit",
-    }).output();
-    assert.equal(code, 0);
-    const outcome = JSON.parse(new TextDecoder().decode(stdout));
-    assert.equal(outcome.up, "published");
-    // Without the state at start: "JetStream did not acknowledge … within
-    // 5000 ms" (closed), a wait of timeoutMs on every run (disconnected).
-    assert.match(outcome.closed, /the NATS connection is closed; event /);
-    assert.match(
-      outcome.disconnected,
-      /the NATS connection is disconnected since before \d{4}-.+Z \(the client is reconnecting\); event /,
-    );
-  });
-
   it("reads isClosed() when made: a closed connection fails every run, nothing published", async () => {
     const { js, publishes } = counting();
     const relay = natsRelay(js, {
