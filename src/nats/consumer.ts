@@ -96,9 +96,10 @@ export interface ConsumeEventsOptions {
   retryDelayMs?: number | ((deliveryCount: number) => number);
   /**
    * Told of every failure, which never stops the consumer: a dispatch that
-   * failed (the message is nak'ed), a `retryDelayMs` that failed, a message that is not an event (it is
-   * terminated), a pull or an ack that failed (the broker is away: the
-   * consumer pulls again after a second, and an unacked message comes back).
+   * failed (the message is nak'ed), a `retryDelayMs` that failed, a message
+   * that is not an event (it is terminated), a pull or an ack that failed
+   * (the broker is away: the consumer pulls again after a second, and an
+   * unacked message comes back).
    *
    * @default {console.error}
    */
