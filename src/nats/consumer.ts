@@ -9,6 +9,7 @@ import type { EventDefinition } from "../event/event_definition.ts";
 import type { DomainEvent } from "../event/types.ts";
 import type { SqlQueryable } from "../postgres/database.ts";
 import type { PostgresInbox } from "../postgres/inbox.ts";
+import { describeError } from "../_shared/_messages.ts";
 import { sleep } from "../_shared/_sleep.ts";
 import { isUnstorable } from "../_shared/_text.ts";
 import type {
@@ -88,14 +89,17 @@ export interface ConsumeEventsOptions {
    * The delay before JetStream delivers a message again after its dispatch
    * failed (`nak`), in milliseconds: a number, or a function of how often it
    * was delivered (1 the first time). The default doubles from 1 second up
-   * to 1 minute.
+   * to 1 minute. A function that throws or answers out of range (0 to
+   * 86,400,000) is reported to `onError`, and the message is nak'ed after
+   * the default delay all the same.
    */
   retryDelayMs?: number | ((deliveryCount: number) => number);
   /**
    * Told of every failure, which never stops the consumer: a dispatch that
-   * failed (the message is nak'ed), a message that is not an event (it is
-   * terminated), a pull or an ack that failed (the broker is away: the
-   * consumer pulls again after a second, and an unacked message comes back).
+   * failed (the message is nak'ed), a `retryDelayMs` that failed, a message
+   * that is not an event (it is terminated), a pull or an ack that failed
+   * (the broker is away: the consumer pulls again after a second, and an
+   * unacked message comes back).
    *
    * @default {console.error}
    */
@@ -240,8 +244,7 @@ async function handle(
   settings: Settings,
   counts: { acked: number; retried: number; terminated: number },
 ): Promise<void> {
-  const { definitions, inbox, name, dispatcher, retryDelayMs, onError } =
-    settings;
+  const { definitions, inbox, name, dispatcher, onError } = settings;
   let event: DomainEvent;
   try {
     // deno-lint-ignore no-explicit-any
@@ -258,14 +261,8 @@ async function handle(
   try {
     await inbox.handle(name, event, (tx) => dispatcher(tx).dispatch(event));
   } catch (error) {
-    // Told first: a retryDelayMs that throws must not hide the failure.
     onError(error);
-    message.nak(checkInteger(
-      retryDelayMs(message.info.deliveryCount),
-      "retryDelayMs",
-      0,
-      86_400_000,
-    ));
+    message.nak(retryDelay(message.info.deliveryCount, event, settings));
     counts.retried++;
     return;
   }
@@ -365,6 +362,36 @@ function readOptions(options: ConsumeEventsOptions) {
       ? retryDelayMs
       : () => retryDelayMs,
   };
+}
+
+// The nak delay: retryDelayMs's, or the default when it throws or answers
+// out of range. Either way the message is nak'ed (a throw escaping here would
+// leave it and the rest of its batch unhandled until the ack wait), and the
+// failure is reported.
+function retryDelay(
+  deliveryCount: number,
+  event: DomainEvent,
+  { retryDelayMs, onError }: Settings,
+): number {
+  try {
+    return checkInteger(
+      retryDelayMs(deliveryCount),
+      "retryDelayMs",
+      0,
+      86_400_000,
+    );
+  } catch (cause) {
+    const delay = defaultRetryDelay(deliveryCount);
+    onError(
+      new Error(
+        `consumeEvents: retryDelayMs failed on delivery ${deliveryCount} of event ${event.eventId} (${
+          describeError(cause)
+        }); nak'ed after the default ${delay} ms`,
+        { cause },
+      ),
+    );
+    return delay;
+  }
 }
 
 function defaultRetryDelay(deliveryCount: number): number {

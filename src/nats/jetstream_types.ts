@@ -220,7 +220,9 @@ export interface JetStreamManagerLike {
 
 /**
  * What the relay watches on a NATS connection (`nc` of `connect()`): its
- * status events, `disconnect`, `reconnect` and `close` among them.
+ * status events (`disconnect`, `reconnecting`, `reconnect` and `close` among
+ * them), and, once when the relay is made, whether it is closed or
+ * disconnected already (`isClosed()`, `rtt()`).
  *
  * @example The shape
  * ```ts
@@ -234,4 +236,12 @@ export interface JetStreamManagerLike {
 export interface NatsConnectionStatus {
   /** The connection's status events, as they happen. */
   status(): AsyncIterable<{ readonly type: string }>;
+  /** Whether the connection is closed for good. */
+  isClosed?(): boolean;
+  /**
+   * A round trip to the server, which rejects at once while the connection
+   * is disconnected: the status events tell only of changes, so this tells
+   * whether it starts disconnected.
+   */
+  rtt?(): Promise<number>;
 }

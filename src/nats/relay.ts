@@ -54,8 +54,10 @@ export interface NatsRelayOptions {
   timeoutMs?: number;
   /**
    * The connection `js` runs on (`nc`): while it is disconnected (every
-   * server away, the client reconnecting), the listener fails at once,
-   * without waiting `timeoutMs`, with an Error saying since when. Without
+   * server away, the client reconnecting) or closed, the listener fails at
+   * once, without waiting `timeoutMs`, with an Error saying since when. Its
+   * state when the relay is made counts too (`nc.isClosed()`, and `nc.rtt()`,
+   * which rejects at once while disconnected); then its status events. Without
    * it, a run during an outage fails after `timeoutMs`.
    */
   connection?: NatsConnectionStatus;
@@ -145,7 +147,7 @@ export function natsRelay(
     "a NATS connection (nc)",
     connection,
   );
-  const link = { down: "" };
+  const link: Link = { down: "", heard: false };
   if (connection) watch(connection, link);
   return async function relayToNats(event: DomainEvent): Promise<void> {
     const subject = subjectOf(event.eventType, subjectPrefix);
@@ -172,20 +174,49 @@ export function natsRelay(
   };
 }
 
-// Follows the connection's status: `down` says how it is down, "" while it
-// is connected. A status stream that fails leaves the timeout to tell.
-async function watch(
-  connection: NatsConnectionStatus,
-  link: { down: string },
-): Promise<void> {
+interface Link {
+  /** How the connection is down, "" while it is connected. */
+  down: string;
+  /** Whether a status event came: it is newer than the probe at start. */
+  heard: boolean;
+}
+
+// The state at start (closed, or disconnected: status events tell only of
+// changes), then the status events. A status stream that fails leaves the
+// timeout to tell.
+function watch(connection: NatsConnectionStatus, link: Link): void {
+  if (connection.isClosed?.()) link.down = "closed";
+  else probe(connection, link);
+  follow(connection, link);
+}
+
+async function probe(connection: NatsConnectionStatus, link: Link) {
+  const asked = new Date().toISOString();
+  try {
+    await connection.rtt?.();
+  } catch {
+    if (!link.heard) {
+      link.down =
+        `disconnected since before ${asked} (the client is reconnecting)`;
+    }
+  }
+}
+
+async function follow(connection: NatsConnectionStatus, link: Link) {
   try {
     for await (const { type } of connection.status()) {
-      if (type == "disconnect" && !link.down) {
-        link.down = `disconnected since ${
+      if (type == "disconnect" || type == "reconnecting") {
+        link.heard = true;
+        link.down ||= `disconnected since ${
           new Date().toISOString()
         } (the client is reconnecting)`;
-      } else if (type == "reconnect") link.down = "";
-      else if (type == "close") link.down = "closed";
+      } else if (type == "reconnect") {
+        link.heard = true;
+        link.down = "";
+      } else if (type == "close") {
+        link.heard = true;
+        link.down = "closed";
+      }
     }
   } catch {
     link.down = "";

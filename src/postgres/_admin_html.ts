@@ -11,7 +11,10 @@ export interface AdminView {
   readonly nonce: string;
   readonly stats: readonly ListenerStats[];
   readonly dead: readonly FailedPublication[];
+  /** Every dead letter, as stats() counts them. */
   readonly deadTotal: number;
+  /** How many outbox.failed() read (oldest first): `dead` is the newest of these. */
+  readonly deadRead: number;
   readonly notice: string | undefined;
   readonly correlation:
     | { readonly id: string; readonly tree: string | undefined }
@@ -100,9 +103,12 @@ function correlationSection(view: AdminView): string {
 
 /** The whole page. */
 export function renderPage(view: AdminView): string {
-  const shown = view.dead.length < view.deadTotal
-    ? ` (the newest ${view.dead.length} of ${view.deadTotal})`
-    : "";
+  const { dead, deadTotal, deadRead } = view;
+  const shown = dead.length >= deadTotal
+    ? ""
+    : deadRead >= deadTotal
+    ? ` (the newest ${dead.length} of ${deadTotal})`
+    : ` (${dead.length} of ${deadTotal}: the newest of the ${deadRead} that failed first)`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>Outbox</title><style nonce="${view.nonce}">${STYLE}</style></head><body>

@@ -37,6 +37,8 @@ export interface OutboxAdminOptions {
 const TOKEN_MS = 3_600_000;
 const TOKENS_KEPT = 1000;
 const DEAD_SHOWN = 200;
+/** The most dead letters one render reads: outbox.failed()'s ceiling. */
+const DEAD_READ = 10_000;
 /** The most bytes of a POST's body read: the page's forms send a few hundred. */
 const FORM_BYTES = 16_384;
 
@@ -129,11 +131,17 @@ export function outboxAdmin(
   }
 
   async function page(url: URL): Promise<Response> {
-    const [stats, failed] = await Promise.all([
+    const [stats, oldestFirst] = await Promise.all([
       outbox.stats(),
-      outbox.failed({ limit: 10_000 }),
+      outbox.failed({ limit: DEAD_READ }),
     ]);
-    const dead = failed.reverse().slice(0, DEAD_SHOWN);
+    // stats() counts them all; a failure between the two reads is in one.
+    const deadTotal = Math.max(
+      stats.reduce((total, listener) => total + listener.failed, 0),
+      oldestFirst.length,
+    );
+    const deadRead = oldestFirst.length;
+    const dead = oldestFirst.reverse().slice(0, DEAD_SHOWN);
     const resubmitted = url.searchParams.get("resubmitted");
     const id = url.searchParams.get("correlation");
     let correlation: AdminView["correlation"];
@@ -156,7 +164,8 @@ export function outboxAdmin(
       nonce,
       stats,
       dead,
-      deadTotal: failed.length,
+      deadTotal,
+      deadRead,
       notice: resubmitted !== null && /^\d{1,9}$/.test(resubmitted)
         ? `Resubmitted ${resubmitted} publication${
           resubmitted === "1" ? "" : "s"

@@ -2,9 +2,8 @@
 // consumer's fetch and the messages it yields, and a real PostgresInbox on
 // PGlite. The real-server proof (a 3-node cluster, outages, SIGKILLs) is
 // `deno task test:integration`.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PGlite } from "@electric-sql/pglite";
 import {
   defineEvent,
   type DomainEvent,
@@ -19,13 +18,13 @@ import {
   type JetStreamPullConsumer,
 } from "../../nats.ts";
 import { PostgresInbox, type SqlQueryable } from "../../postgres.ts";
+import { outboxFixture } from "./_outbox_fixture.ts";
 
 const OrderPlaced = defineEvent("order.placed", {
   schema: (value): value is { orderId: string } =>
     typeof (value as { orderId?: unknown }).orderId == "string",
 });
-const db = new PGlite();
-let tables = 0;
+const { db, freshPrefix } = outboxFixture();
 
 /** What the stand-in's messages were told. */
 interface Settled {
@@ -124,7 +123,7 @@ async function setup(
   ) => Promise<unknown> = (event, tx, table) =>
     tx.query(`INSERT INTO ${table} VALUES ($1)`, [event.eventId]),
 ) {
-  const prefix = `n${++tables}_`;
+  const prefix = freshPrefix();
   const table = `${prefix}effects`;
   await db.query(`CREATE TABLE ${table} (event_id uuid)`);
   const inbox = new PostgresInbox(db, { tablePrefix: prefix });
@@ -174,8 +173,6 @@ function watchTimers() {
 }
 
 describe("consumeEvents", () => {
-  after(() => db.close());
-
   it("dispatches each event inside the inbox claim and acks; a redelivery runs nothing again", async () => {
     const first = OrderPlaced.create({ orderId: "o_1" });
     const second = OrderPlaced.create({ orderId: "o_2" });
@@ -264,35 +261,67 @@ describe("consumeEvents", () => {
     await b.run();
     assert.deepEqual(computed.naks, [30]);
 
+    // A delay out of range is reported, and the message is nak'ed with the
+    // default delay (1 s on a first delivery) all the same.
     const bad = message(json(event), 1);
     const c = await setup([[bad]], { retryDelayMs: () => -1 }, failing);
-    assert.deepEqual(await c.run(), { acked: 0, retried: 0, terminated: 0 });
-    assert.deepEqual(bad.naks, []);
+    assert.deepEqual(await c.run(), { acked: 0, retried: 1, terminated: 0 });
+    assert.deepEqual(bad.naks, [1_000]);
+    assert.equal(c.errors.length, 2);
     assert.match(
-      String(c.errors.at(-1)),
+      String((c.errors[1] as Error).cause),
       /^TypeError: retryDelayMs: expected an integer from 0 to 86400000, got -1/,
     );
   });
 
-  it("a retryDelayMs that throws still reports the dispatch's failure", async () => {
-    const event = OrderPlaced.create({ orderId: "o_1" });
+  it("a retryDelayMs that throws: the dispatch's failure and the throw are reported, the message nak'ed after the default delay, the rest of the batch handled", async () => {
+    // Ledger: the effects table, written by the handler only for the healthy
+    // orders. Were the throw to escape handle() (as a failed pull), the
+    // broken message would not be nak'ed, the two after it would be neither
+    // dispatched nor acked, and the consumer would pause a second.
+    const broken = OrderPlaced.create({ orderId: "o_broken" });
+    const healthy = [
+      OrderPlaced.create({ orderId: "o_1" }),
+      OrderPlaced.create({ orderId: "o_2" }),
+    ];
     const failure = new Error("the warehouse is down");
-    const bad = message(json(event), 1);
-    const { run, errors } = await setup(
-      [[bad]],
-      {
-        retryDelayMs: () => {
-          throw new Error("delay table missing");
+    const thrown = new Error("delay table missing");
+    const messages = [broken, ...healthy].map((event) =>
+      message(json(event), 3)
+    );
+    const timers = watchTimers();
+    try {
+      const { run, errors, effects, fake } = await setup(
+        [messages],
+        {
+          retryDelayMs: () => {
+            throw thrown;
+          },
         },
-      },
-      () => Promise.reject(failure),
-    );
-    await run();
-    assert.ok(
-      errors.some((e) => (e as Error).cause === failure),
-      "the handler's failure reaches onError",
-    );
-    assert.match(String(errors.at(-1)), /delay table missing/);
+        (event, tx, table) =>
+          event.eventId === broken.eventId
+            ? Promise.reject(failure)
+            : tx.query(`INSERT INTO ${table} VALUES ($1)`, [event.eventId]),
+      );
+      assert.deepEqual(await run(), { acked: 2, retried: 1, terminated: 0 });
+      assert.deepEqual(messages.map((m) => m.naks), [[4_000], [], []]);
+      assert.deepEqual(messages.map((m) => m.acked), [false, true, true]);
+      assert.deepEqual(
+        (await effects()).sort(),
+        healthy.map((event) => event.eventId).sort(),
+      );
+      assert.equal(errors.length, 2);
+      assert.equal((errors[0] as Error).cause, failure);
+      assert.equal((errors[1] as Error).cause, thrown);
+      assert.equal(
+        (errors[1] as Error).message,
+        `consumeEvents: retryDelayMs failed on delivery 3 of event ${broken.eventId} (delay table missing); nak'ed after the default 4000 ms`,
+      );
+      assert.equal(fake.fetches.length, 2, "no pull failed");
+      assert.deepEqual(timers.set, [], "no pause after a failed pull");
+    } finally {
+      timers.restore();
+    }
   });
 
   it("reports an ack lost in an outage; the redelivery finds the claim", async () => {

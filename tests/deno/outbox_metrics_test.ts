@@ -1,8 +1,7 @@
 // The OpenTelemetry recipe of docs/outbox.md (examples/outbox_metrics.ts)
 // against the SDK's MeterProvider and an in-memory exporter, on PGlite.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PGlite } from "@electric-sql/pglite";
 import {
   AggregationTemporality,
   InMemoryMetricExporter,
@@ -12,15 +11,9 @@ import {
 import { createEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
 import { exportOutboxStats } from "../../examples/outbox_metrics.ts";
+import { outboxFixture } from "./_outbox_fixture.ts";
 
-let db: PGlite;
-before(async () => {
-  db = new PGlite();
-  await db.waitReady;
-});
-after(async () => {
-  await db.close();
-});
+const { db } = outboxFixture();
 
 describe("outbox.stats() as OpenTelemetry gauges", () => {
   it("reports each listener's counts with the listener as attribute, and stops when removed", async () => {

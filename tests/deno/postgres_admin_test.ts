@@ -1,14 +1,15 @@
 // The operator's page as a handler, on PGlite demo data: authorization,
 // same-origin POSTs with single-use tokens, escaping, routes and options.
 // The same page in a real browser: tests/admin/browser.ts (deno task test:admin).
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PGlite } from "@electric-sql/pglite";
+import { createEvent } from "../../mod.ts";
 import { outboxAdmin, PostgresOutbox } from "../../postgres.ts";
 import { escapeHtml, renderPage } from "../../src/postgres/_admin_html.ts";
 import { DEMO, SCRIPT, seedAdminDemo } from "../../examples/admin/demo_data.ts";
+import { outboxFixture } from "./_outbox_fixture.ts";
 
-let db: PGlite;
+const { db, fresh, storeIn } = outboxFixture({ maxAttempts: 1 });
 let outbox: PostgresOutbox;
 const ORIGIN = "http://127.0.0.1:8080";
 const BASE = "/ops/outbox";
@@ -16,14 +17,10 @@ const BASE = "/ops/outbox";
 let admit: (request: Request) => Promise<Response>;
 
 before(async () => {
-  db = new PGlite();
   outbox = await seedAdminDemo(db);
   admit = handler((request) =>
     request.headers.get("authorization") === "Bearer ok"
   );
-});
-after(async () => {
-  await db.close();
 });
 
 function handler(authorize: (request: Request) => boolean | Promise<boolean>) {
@@ -375,6 +372,53 @@ describe("outboxAdmin", () => {
     );
   });
 
+  it("counts every dead letter from stats(), past the 10,000 that outbox.failed() reads, and says which 200 it shows", async () => {
+    // 10,050 dead letters, failed in the order they were stored. The page
+    // reads failed() (oldest first, at most 10,000): were its total the
+    // length of that list, the heading would say 10,000, and were the 200
+    // shown called "the newest", it would hide the 50 that failed last.
+    const many = await fresh();
+    many.registerAny("search", () => {});
+    await storeIn(
+      many,
+      Array.from(
+        { length: 10_050 },
+        (_, n) => createEvent("item.indexed", { n }),
+      ),
+    );
+    const { publications } = many.tables;
+    await db.query(
+      `UPDATE ${publications} SET status = 'failed', attempts = 1,
+         last_error = 'search down', failed_at = now() + id * interval '1 ms'`,
+    );
+    const html = await (await outboxAdmin(many, {
+      authorize: () => true,
+    })(new Request(`${ORIGIN}/`))).text();
+    assert.match(html, /data-count="failed">10050</);
+    assert.match(
+      html,
+      /<h2>Dead letters \(200 of 10050: the newest of the 10000 that failed first\)<\/h2>/,
+    );
+    const shown = [...html.matchAll(/data-publication="(\d+)"/g)].map((m) =>
+      Number(m[1])
+    );
+    const { rows } = await db.query<{ id: number }>(
+      `SELECT id::int FROM ${publications} ORDER BY id LIMIT 10000`,
+    );
+    const read = rows.map((row) => row.id);
+    assert.deepEqual(shown, read.slice(-200).reverse());
+
+    // Under the 10,000, the 200 shown are the newest of all.
+    await db.query(
+      `UPDATE ${publications} SET status = 'pending', failed_at = NULL
+         WHERE id > (SELECT min(id) + 299 FROM ${publications})`,
+    );
+    const fewer = await (await outboxAdmin(many, {
+      authorize: () => true,
+    })(new Request(`${ORIGIN}/`))).text();
+    assert.match(fewer, /<h2>Dead letters \(the newest 200 of 300\)<\/h2>/);
+  });
+
   it("marks paused listeners, shows ages, and says when there is nothing", async () => {
     const listener = {
       listenerId: "<i>",
@@ -396,6 +440,7 @@ describe("outboxAdmin", () => {
       ],
       dead: [],
       deadTotal: 0,
+      deadRead: 0,
       notice: undefined,
       correlation: undefined,
     });
@@ -414,6 +459,7 @@ describe("outboxAdmin", () => {
       stats: [],
       dead: [],
       deadTotal: 0,
+      deadRead: 0,
       notice: undefined,
       correlation: undefined,
     });
@@ -426,6 +472,7 @@ describe("outboxAdmin", () => {
       stats: [],
       dead: [{ ...dead!, attempts: 1 }],
       deadTotal: 250,
+      deadRead: 250,
       notice: undefined,
       correlation: undefined,
     });

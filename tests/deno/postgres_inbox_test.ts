@@ -1,18 +1,18 @@
 // PostgresInbox on PGlite: each consumer's effects run once per event.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import { createEvent, InvalidEventError } from "../../mod.ts";
 import type { DomainEvent } from "../../mod.ts";
 import { PostgresInbox, type SqlQueryable } from "../../postgres.ts";
+import { outboxFixture } from "./_outbox_fixture.ts";
 
 // One database for the file (PGlite takes seconds to start); each test gets
 // its own inbox table and credits table.
-const db = new PGlite();
-let tests = 0;
+const { db, freshPrefix } = outboxFixture();
 
 async function setup(): Promise<{ inbox: PostgresInbox; credits: string }> {
-  const prefix = `t${++tests}_`;
+  const prefix = freshPrefix();
   await db.query(
     `CREATE TABLE ${prefix}credits (consumer text, event_id uuid)`,
   );
@@ -32,8 +32,6 @@ async function rows(table: string): Promise<unknown[]> {
 }
 
 describe("PostgresInbox", () => {
-  after(() => db.close());
-
   it("runs an effect once per consumer and event, however often it is delivered", async () => {
     const { inbox, credits } = await setup();
     const event = createEvent("order.paid");

@@ -2,9 +2,8 @@
 // thrown values, options out of range, misuse, unstorable input, outages (the
 // circuit breaker), ordering per key and backfill. The ledgers are arrays and
 // tables the listeners write, counted apart from the outbox's bookkeeping.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { createEvent, type DomainEvent, parseEvent } from "../../mod.ts";
 import {
@@ -14,51 +13,9 @@ import {
   type PostgresOutboxOptions,
 } from "../../postgres.ts";
 import { HOSTILE } from "../_hostile.ts";
+import { outboxFixture, tablePrefixOf } from "./_outbox_fixture.ts";
 
-let db: PGlite;
-let prefixes = 0;
-
-before(async () => {
-  db = new PGlite();
-  await db.waitReady;
-});
-after(async () => {
-  await db.close();
-});
-
-async function fresh(
-  options: PostgresOutboxOptions = {},
-  database: PGlite | PgPoolLike = db,
-): Promise<PostgresOutbox> {
-  const outbox = new PostgresOutbox(database, {
-    tablePrefix: `f${++prefixes}_`,
-    retryDelayMs: 0,
-    ...options,
-  });
-  await outbox.migrate();
-  return outbox;
-}
-
-function storeIn(
-  outbox: PostgresOutbox,
-  events: DomainEvent | readonly DomainEvent[],
-) {
-  return db.transaction((tx) => outbox.store(tx, events));
-}
-
-async function rows<T>(sql: string): Promise<T[]> {
-  return (await db.query<T>(sql)).rows;
-}
-
-/** Runs batches until one does nothing; returns how many ran. */
-async function drain(outbox: PostgresOutbox, limit = 100): Promise<number> {
-  for (let batches = 0;; batches++) {
-    const { completed, retried, failed } = await outbox.processPending({
-      limit,
-    });
-    if (completed + retried + failed === 0) return batches;
-  }
-}
+const { db, fresh, storeIn, rows, drain } = outboxFixture();
 
 describe("bookkeeping nothing a listener does can break", () => {
   it("records each hostile thrown value as a bounded, storable attempt, dead at maxAttempts, while the healthy events of the same batches complete once", async () => {
@@ -162,7 +119,7 @@ describe("bookkeeping nothing a listener does can break", () => {
         }),
     };
     const relay = new PostgresOutbox(failing, {
-      tablePrefix: outbox.tables.events.slice(0, -6),
+      tablePrefix: tablePrefixOf(outbox),
     });
     const seen: number[] = [];
     relay.registerAny("worker", (event) => {
@@ -215,7 +172,7 @@ describe("lost connections", () => {
     const relay = new PostgresOutbox({
       query: (text: string, params?: unknown[]) => db.query(text, params),
       connect: () => Promise.resolve(client),
-    }, { tablePrefix: outbox.tables.events.slice(0, -6) });
+    }, { tablePrefix: tablePrefixOf(outbox) });
     relay.registerAny("worker", () => {
       listening.push(listeners.size);
       for (const listener of listeners) listener(); // the connection is cut
@@ -655,7 +612,7 @@ describe("backfill", () => {
     const first = [1, 2, 3].map((n) => createEvent("order.placed", { n }));
     await storeIn(old, [...first, createEvent("other.type")]);
     const later = new PostgresOutbox(db, {
-      tablePrefix: old.tables.events.slice(0, -6),
+      tablePrefix: tablePrefixOf(old),
       orderingKey: () => "k",
     });
     const seen: number[] = [];
@@ -680,7 +637,7 @@ describe("backfill", () => {
     const old = await fresh({ orderingKey: () => "k" });
     await storeIn(old, [1, 2].map((n) => createEvent("order.placed", { n })));
     const later = new PostgresOutbox(db, {
-      tablePrefix: old.tables.events.slice(0, -6),
+      tablePrefix: tablePrefixOf(old),
       orderingKey: () => "k",
     });
     const seen: number[] = [];

@@ -1,31 +1,15 @@
 // What an operator reads, on PGlite: outbox.stats() per listener (exact on a
 // small table, estimated on a big one) and outbox.events({ correlationId }).
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PGlite } from "@electric-sql/pglite";
 import { createEvent, formatCausationTree } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
+import { outboxFixture, tablePrefixOf } from "./_outbox_fixture.ts";
 
-let db: PGlite;
-let prefixes = 0;
-
-before(async () => {
-  db = new PGlite();
-  await db.waitReady;
+const { db, freshPrefix, fresh } = outboxFixture({
+  maxAttempts: 2,
+  retryDelayMs: 60_000,
 });
-after(async () => {
-  await db.close();
-});
-
-async function fresh(prefix = `s${++prefixes}_`): Promise<PostgresOutbox> {
-  const outbox = new PostgresOutbox(db, {
-    tablePrefix: prefix,
-    maxAttempts: 2,
-    retryDelayMs: 60_000,
-  });
-  await outbox.migrate();
-  return outbox;
-}
 
 describe("PostgresOutbox.stats", () => {
   it("counts each listener's pending, due, leased, failed and completed publications, and the oldest pending's age", async () => {
@@ -106,7 +90,7 @@ describe("PostgresOutbox.stats", () => {
 
   it("marks a listener paused while its circuit breaker is open in this process", async () => {
     const outbox = new PostgresOutbox(db, {
-      tablePrefix: `s${++prefixes}_`,
+      tablePrefix: freshPrefix(),
       retryDelayMs: 0,
       circuitBreaker: { threshold: 2, pauseMs: 60_000 },
     });
@@ -140,7 +124,7 @@ describe("PostgresOutbox.stats", () => {
     writer.registerAny("elsewhere", () => {});
     await db.transaction((tx) => writer.store(tx, createEvent("a")));
     const reader = new PostgresOutbox(db, {
-      tablePrefix: writer.tables.events.slice(0, -6),
+      tablePrefix: tablePrefixOf(writer),
     });
     const [stats, ...others] = await reader.stats();
     assert.deepEqual(others, []);

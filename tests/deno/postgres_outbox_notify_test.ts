@@ -2,53 +2,39 @@
 // still delivers what no notification announced, and a pg Pool's listening
 // client is watched and replaced when lost. The same on a real server:
 // tests/postgres/outbox_notify.ts.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import { createEvent } from "../../mod.ts";
 import {
   type PgPoolClientLike,
   type PgPoolLike,
   PostgresOutbox,
 } from "../../postgres.ts";
+import { outboxFixture, tablePrefixOf, until } from "./_outbox_fixture.ts";
 
-let db: PGlite;
-let prefixes = 0;
-
-before(async () => {
-  db = new PGlite();
-  await db.waitReady;
-});
-after(async () => {
-  await db.close();
-});
-
-async function fresh(
-  database: PostgresOutbox | PGlite | PgPoolLike = db,
-  prefix = `n${++prefixes}_`,
-): Promise<PostgresOutbox> {
-  const outbox = new PostgresOutbox(database as PGlite, {
-    tablePrefix: prefix,
-    retryDelayMs: 0,
-  });
-  await outbox.migrate();
-  return outbox;
-}
-
-/** Resolves once `done()` holds, checking every 5 ms; rejects after 10 s. */
-async function until(done: () => boolean | Promise<boolean>, what: string) {
-  const deadline = Date.now() + 10_000;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+const { db, freshPrefix, fresh } = outboxFixture();
 
 async function listening(channel: string): Promise<boolean> {
   const { rows } = await db.query<{ channel: string }>(
     "SELECT pg_listening_channels() AS channel",
   );
   return rows.some((row) => row.channel === channel);
+}
+
+/**
+ * Stores one event for a new listener of `outbox`, runs `start` polling
+ * every 5 ms until the listener ran once, and stops it.
+ */
+async function deliversByPolling(outbox: PostgresOutbox): Promise<void> {
+  let runs = 0;
+  outbox.registerAny("audit", () => void runs++);
+  await db.transaction((tx) => outbox.store(tx, createEvent("polled")));
+  const stop = new AbortController();
+  const polling = outbox.start({ signal: stop.signal, intervalMs: 5 });
+  await until(() => runs === 1, "the polled event");
+  stop.abort();
+  await polling;
 }
 
 describe("start wakes on commit", () => {
@@ -111,9 +97,9 @@ describe("start wakes on commit", () => {
   });
 
   it("runs each publication once when 4 relays are woken by one NOTIFY", async () => {
-    const prefix = `n${++prefixes}_`;
+    const prefix = freshPrefix();
     const relays = await Promise.all(
-      [1, 2, 3, 4].map(() => fresh(db, prefix)),
+      [1, 2, 3, 4].map(() => fresh({ tablePrefix: prefix })),
     );
     await db.query(`CREATE TABLE ${prefix}effects (event_id uuid)`);
     for (const relay of relays) {
@@ -148,22 +134,15 @@ describe("start wakes on commit", () => {
       query: db.query.bind(db),
       transaction: db.transaction.bind(db),
     };
-    const polled = await fresh(shaped as unknown as PGlite);
-    let runs = 0;
-    polled.registerAny("audit", () => void runs++);
-    await db.transaction((tx) => polled.store(tx, createEvent("polled")));
-    const controller = new AbortController();
-    const loop = polled.start({ signal: controller.signal, intervalMs: 5 });
-    await until(() => runs === 1, "the polled event");
-    controller.abort();
-    await loop;
+    const polled = await fresh({}, shaped as unknown as PGlite);
+    await deliversByPolling(polled);
 
     const refusing = new PostgresOutbox(
       {
         ...shaped,
         listen: () => Promise.reject(new Error("no LISTEN here")),
       } as unknown as PGlite,
-      { tablePrefix: polled.tables.events.slice(0, -6) },
+      { tablePrefix: tablePrefixOf(polled) },
     );
     refusing.registerAny("audit", () => {});
     const errors: unknown[] = [];
@@ -285,7 +264,7 @@ function listeningPool(script: {
 describe("start on a pg Pool's shape", () => {
   it("listens on a client of its own, and reconnects after losing it, polling meanwhile", async () => {
     const { pool, clients, released } = listeningPool({ failListen: 1 });
-    const outbox = await fresh(pool);
+    const outbox = await fresh({}, pool);
     const ran: string[] = [];
     outbox.registerAny("audit", (event) => void ran.push(event.eventType));
     const errors: unknown[] = [];
@@ -314,7 +293,7 @@ describe("start on a pg Pool's shape", () => {
     assert.deepEqual(ran, ["woken", "reconnected"]);
     assert.match(
       String(errors[1]),
-      /lost the connection listening on n\d+_publications; polling until it is back/,
+      /lost the connection listening on t\d+_publications; polling until it is back/,
     );
     assert.match(String((errors[1] as Error).cause), /terminating connection/);
     assert.match(
@@ -328,7 +307,7 @@ describe("start on a pg Pool's shape", () => {
 
   it("retries a refused connect, drops the client when UNLISTEN fails, and polls a client without events", async () => {
     const refused = listeningPool({ failUnlisten: true });
-    const outbox = await fresh(refused.pool);
+    const outbox = await fresh({}, refused.pool);
     refused.script.failConnects = 1;
     outbox.registerAny("audit", () => {});
     const errors: unknown[] = [];
@@ -345,22 +324,15 @@ describe("start on a pg Pool's shape", () => {
     assert.match(String(refused.released.at(-1)), /UNLISTEN failed/);
 
     const plain = listeningPool({ noEvents: true });
-    const polled = await fresh(plain.pool);
-    let runs = 0;
-    polled.registerAny("audit", () => void runs++);
-    await db.transaction((tx) => polled.store(tx, createEvent("polled")));
-    const stop = new AbortController();
-    const polling = polled.start({ signal: stop.signal, intervalMs: 5 });
-    await until(() => runs === 1, "the polled event");
-    stop.abort();
-    await polling;
+    const polled = await fresh({}, plain.pool);
+    await deliversByPolling(polled);
     assert.equal(plain.clients.length, 0);
     assert.ok(plain.released.every((error) => error === undefined));
   });
 
   it("stops within a second when UNLISTEN gets no answer, dropping the client", async () => {
     const dead = listeningPool({ hangUnlisten: true });
-    const outbox = await fresh(dead.pool);
+    const outbox = await fresh({}, dead.pool);
     const controller = new AbortController();
     const loop = outbox.start({
       signal: controller.signal,
@@ -376,7 +348,7 @@ describe("start on a pg Pool's shape", () => {
 
   it("stops at once when the relay stops while a connect is pending", async () => {
     const slow = listeningPool({});
-    const outbox = await fresh(slow.pool);
+    const outbox = await fresh({}, slow.pool);
     slow.script.failConnects = 1;
     slow.script.refusalMs = 50;
     const controller = new AbortController();
@@ -419,7 +391,7 @@ describe("start on a pg Pool's shape", () => {
     }) as typeof clearTimeout;
     try {
       const { pool, clients } = listeningPool({});
-      const outbox = await fresh(pool);
+      const outbox = await fresh({}, pool);
       outbox.registerAny("audit", () => {});
       const controller = new AbortController();
       const loop = outbox.start({
@@ -445,7 +417,7 @@ describe("start on a pg Pool's shape", () => {
 
   it("without onError, keeps polling through a lost listening connection", async () => {
     const { pool, clients } = listeningPool({ failListen: 1 });
-    const outbox = await fresh(pool);
+    const outbox = await fresh({}, pool);
     let runs = 0;
     outbox.registerAny("audit", () => void runs++);
     const controller = new AbortController();

@@ -1,8 +1,8 @@
 // The PostgreSQL outbox on PGlite (real PostgreSQL compiled to WebAssembly,
 // from npm): Deno only. One database for the file, one table prefix per test.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import {
   createEvent,
   defineEvent,
@@ -19,64 +19,16 @@ import {
   PostgresOutbox,
   type PostgresOutboxOptions,
   type SqlQueryable,
-  type StoreResult,
 } from "../../postgres.ts";
 import { withEventContext } from "../../src/context/with_event_context.ts";
+import { outboxFixture, tablePrefixOf } from "./_outbox_fixture.ts";
 
 const InviteCreated = defineEvent("invite.created", {
   schema: (value): value is { email: string } =>
     typeof (value as { email?: unknown }).email === "string",
 });
 
-let db: PGlite;
-let prefixes = 0;
-
-before(async () => {
-  db = new PGlite();
-  await db.waitReady;
-});
-after(async () => {
-  await db.close();
-});
-
-/** A migrated outbox on fresh tables; failures retry at once unless told. */
-async function fresh(
-  options: PostgresOutboxOptions = {},
-  database: PGlite | PgPoolLike = db,
-): Promise<PostgresOutbox> {
-  const outbox = new PostgresOutbox(database, {
-    tablePrefix: `t${++prefixes}_`,
-    retryDelayMs: 0,
-    ...options,
-  });
-  await outbox.migrate();
-  return outbox;
-}
-
-/** Publications by status, e.g. `{ pending: 2, completed: 1 }`. */
-async function statuses(
-  outbox: PostgresOutbox,
-): Promise<Record<string, number>> {
-  const { rows } = await db.query<{ status: string; n: number }>(
-    `SELECT status, count(*)::int AS n FROM ${outbox.tables.publications} GROUP BY status`,
-  );
-  return Object.fromEntries(rows.map((row) => [row.status, row.n]));
-}
-
-async function count(table: string): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM ${table}`,
-  );
-  return rows[0]?.n ?? -1;
-}
-
-/** Stores `events` through `outbox` in a transaction of its own. */
-function storeIn(
-  outbox: PostgresOutbox,
-  events: DomainEvent | readonly DomainEvent[],
-): Promise<StoreResult> {
-  return db.transaction((tx) => outbox.store(tx, events));
-}
+const { db, freshPrefix, fresh, statuses, count, storeIn } = outboxFixture();
 
 function invite(email = "ada@example.com"): DomainEvent {
   return InviteCreated.create({ email });
@@ -323,7 +275,7 @@ describe("PostgresOutbox.processPending", () => {
   });
 
   it("by default waits about a second after the first failure", async () => {
-    const outbox = new PostgresOutbox(db, { tablePrefix: `t${++prefixes}_` });
+    const outbox = new PostgresOutbox(db, { tablePrefix: freshPrefix() });
     await outbox.migrate();
     outbox.register(InviteCreated, "email", () => {
       throw new Error("down");
@@ -450,7 +402,7 @@ describe("PostgresOutbox.processPending", () => {
     });
     assert.deepEqual(seen, ["1", "2"]);
     const elsewhere = new PostgresOutbox(db, {
-      tablePrefix: outbox.tables.events.slice(0, -6),
+      tablePrefix: tablePrefixOf(outbox),
     });
     elsewhere.registerAny("another-listener", () => {
       throw new Error("must not run");
@@ -461,7 +413,7 @@ describe("PostgresOutbox.processPending", () => {
       failed: 0,
     });
     const empty = new PostgresOutbox(db, {
-      tablePrefix: outbox.tables.events.slice(0, -6),
+      tablePrefix: tablePrefixOf(outbox),
     });
     assert.deepEqual(await empty.processPending(), {
       completed: 0,
@@ -500,7 +452,7 @@ describe("PostgresOutbox.processPending", () => {
 
   it("skips a publication whose lease was taken over before its turn, counting nothing", async () => {
     const first = await fresh();
-    const prefix = first.tables.events.slice(0, -6);
+    const prefix = tablePrefixOf(first);
     const second = new PostgresOutbox(db, {
       tablePrefix: prefix,
       retryDelayMs: 0,
@@ -543,7 +495,7 @@ describe("PostgresOutbox.processPending", () => {
   });
 
   it("lets two outbox instances drain one database concurrently, each publication once", async () => {
-    const prefix = `t${++prefixes}_`;
+    const prefix = freshPrefix();
     const effects = `${prefix}effects`;
     const relays = [0, 1].map(() =>
       new PostgresOutbox(db, { tablePrefix: prefix, retryDelayMs: 0 })
@@ -821,7 +773,7 @@ describe("PostgresOutbox on a pg Pool's shape", () => {
     const pool = poolOver(db, released, true);
     const outbox = await fresh({ maxAttempts: 1 }, poolOver(db, []));
     const failing = new PostgresOutbox(pool, {
-      tablePrefix: outbox.tables.events.slice(0, -6),
+      tablePrefix: tablePrefixOf(outbox),
       maxAttempts: 1,
     });
     failing.registerAny("audit", () => {
@@ -1031,7 +983,7 @@ describe("PostgresOutbox across a deploy that changes a payload", () => {
         typeof (value as { locale?: unknown }).locale === "string",
     }).upcastFrom(InviteCreated, (payload) => ({ ...payload, locale: "en" }));
     const after = new PostgresOutbox(db, {
-      tablePrefix: before.tables.events.slice(0, -6),
+      tablePrefix: tablePrefixOf(before),
       retryDelayMs: 0,
     });
     const welcomed: DomainEvent[] = [];

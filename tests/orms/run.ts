@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { startPostgres } from "../_servers/postgres.ts";
+import { runProgramChecks } from "../_servers/programs.ts";
 
 const PROGRAMS: { file: string; expected: string[] }[] = [
   { file: "examples/orms/drizzle.ts", expected: ["node-postgres", "pglite"] },
@@ -22,34 +22,17 @@ const PROGRAMS: { file: string; expected: string[] }[] = [
 const LINE =
   /^([\w-]+)(?: \(([\w-]+)\))?: committed 1 order \+ 1 event; rolled back 0 \+ 0; relay: 1 reservation through \1$/;
 
-const server = await startPostgres();
-let passed = 0;
-let failed = 0;
-try {
-  for (const { file, expected } of PROGRAMS) {
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", file],
-      env: { DATABASE_URL: server.url },
-      stdin: "null",
-    }).output();
-    const lines = new TextDecoder().decode(stdout).trimEnd().split("\n");
-    const said = lines.map((line) => LINE.exec(line)).map((match) =>
-      match?.[2] ?? match?.[1]
-    );
-    const ok = code === 0 && said.join() === expected.join();
-    console.log(`${ok ? "ok  " : "FAIL"} ${file}`);
-    console.log(lines.map((line) => `     ${line}`).join("\n"));
-    if (ok) passed++;
-    else {
-      failed++;
-      console.log(
-        `     exit ${code}; expected lines for ${expected.join(", ")}`,
+await runProgramChecks(
+  "orms",
+  PROGRAMS.map(({ file, expected }) => ({
+    name: file,
+    mismatch: (lines) => {
+      const said = lines.map((line) => LINE.exec(line)).map((match) =>
+        match?.[2] ?? match?.[1]
       );
-      console.log(new TextDecoder().decode(stderr));
-    }
-  }
-} finally {
-  await server.stop();
-}
-console.log(`orms: ${passed} passed, ${failed} failed`);
-if (failed > 0) Deno.exit(1);
+      return said.join() === expected.join()
+        ? undefined
+        : `expected lines for ${expected.join(", ")}`;
+    },
+  })),
+);
