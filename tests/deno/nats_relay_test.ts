@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { createEvent } from "../../mod.ts";
 import {
   type JetStreamPublisher,
-  type NatsConnectionStatus,
   natsRelay,
 } from "../../nats.ts";
 
