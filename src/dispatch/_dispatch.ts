@@ -314,9 +314,12 @@ export function dispatchAt(
       throw new MaxDepthExceededError(event.eventType, registry.maxDepth);
     }
     const route = registry.routes.get(event.eventType) ?? registry.anyRoute;
-    // Events its `create` made pass without a call (the hot path).
+    // Events its `create` made pass without a call (the hot path). The
+    // comparison comes first so that every dispatch runs it: V8 compiles a
+    // comparison it never saw run as a deoptimization, so the first typed
+    // event after untyped ones threw away dispatchAt's optimized code.
     const definition = route.own.definition;
-    if (definition && sealed !== definition) refuse(definition, event);
+    if (sealed !== definition && definition) refuse(definition, event);
     if (!route.handlers.length || registry.observers.length) {
       return observed(event, depth, signal, route);
     }
