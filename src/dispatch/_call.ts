@@ -102,16 +102,17 @@ export function withTimeout(
 }
 
 /**
- * `work`, or a rejection with `signal.reason` as soon as `signal` aborts;
- * `work` itself without a signal.
+ * `work`, or a rejection with what `aborted` returns as soon as `signal`
+ * aborts; `work` itself without a signal.
  */
 export function abortable(
   work: Promise<unknown>,
   signal: AbortSignal | undefined,
+  aborted: () => unknown,
 ): Promise<void> {
   if (!signal) return work as Promise<void>;
   return race(work, (reject) => {
-    const stop = () => reject(signal.reason);
+    const stop = () => reject(aborted());
     if (signal.aborted) stop();
     signal.addEventListener("abort", stop);
     return () => signal.removeEventListener("abort", stop);
