@@ -12,13 +12,7 @@ import {
 } from "../event/errors.ts";
 import { assertDomainEvent } from "../event/guards.ts";
 import type { DomainEvent } from "../event/types.ts";
-import {
-  abortable,
-  callHandler,
-  isThenable,
-  nameOf,
-  withTimeout,
-} from "./_call.ts";
+import { callHandler, isThenable, nameOf, race, withTimeout } from "./_call.ts";
 import type { EventHandler, HandlerContext, Publish } from "./handler.ts";
 import { type Registry, registryOf, type Route } from "./_route.ts";
 
@@ -345,12 +339,30 @@ export function dispatchAt(
     const result = !route.handlers.length || registry.observers.length
       ? observed(dispatch, event, depth, route)
       : Dispatch.run(dispatch);
-    return result
-      ? abortable(result, signal, () => Dispatch.aborted(dispatch))
-      : DONE;
+    return result ? untilAborted(dispatch, result, signal) : DONE;
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/**
+ * `result`, or, as soon as `signal` aborts, a rejection with what
+ * `Dispatch.aborted` says; `result` itself without a signal. Its own
+ * function: a closure in dispatchAt would make every dispatch allocate a
+ * context for the variable it captures.
+ */
+function untilAborted(
+  dispatch: Dispatch,
+  result: Promise<unknown>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (!signal) return result as Promise<void>;
+  return race(result, (reject) => {
+    const stop = () => reject(Dispatch.aborted(dispatch));
+    if (signal.aborted) stop();
+    signal.addEventListener("abort", stop);
+    return () => signal.removeEventListener("abort", stop);
+  }) as Promise<void>;
 }
 
 /** A dispatch with observers, or without handlers (then `onUnhandled` is called). */
