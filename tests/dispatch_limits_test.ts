@@ -291,6 +291,112 @@ describe("dispatch(event, { signal })", () => {
   });
 });
 
+describe("dispatch: failures before an abort are not lost", () => {
+  // The ledger is what the handlers did, written by the handlers themselves;
+  // the abort comes from outside, through the caller's controller. If the
+  // library dropped a failure recorded before the abort (the rejection being
+  // the bare reason, with nothing sent to onHandlerError), a ledger entry would
+  // be missing from what the caller saw; if it reported one twice (in the
+  // rejection, and again to onHandlerError once the stuck handler settled),
+  // one would appear twice.
+  const modes = [
+    ["sequential", "fail-fast"],
+    ["sequential", "collect"],
+    ["sequential", "isolate"],
+    ["parallel", "fail-fast"],
+    ["parallel", "collect"],
+    ["parallel", "isolate"],
+  ] as const;
+  for (const [concurrency, errorMode] of modes) {
+    it(`${concurrency} × ${errorMode}: each reaches the rejection or onHandlerError once, with the event and the handler's name`, async () => {
+      const reported: HandlerError[] = [];
+      const dispatcher = new InProcessEventDispatcher({
+        concurrency,
+        errorMode,
+        onHandlerError: (error) => reported.push(error),
+      });
+      const ledger: string[] = [];
+      let release = () => {};
+      dispatcher.register("a", function throwsAtOnce() {
+        ledger.push("throwsAtOnce");
+        throw new Error("down");
+      });
+      if (concurrency == "parallel") {
+        dispatcher.register("a", async function rejectsSoon() {
+          await sleep(1);
+          ledger.push("rejectsSoon");
+          throw new Error("down too");
+        });
+      }
+      dispatcher.register("a", function waits() {
+        return new Promise<void>((resolve) => release = resolve);
+      });
+      const event = createEvent("a");
+      const controller = new AbortController();
+      const reason = new Error("shutting down");
+      const dispatched = dispatcher.dispatch(event, {
+        signal: controller.signal,
+      });
+      dispatched.catch(() => {});
+      await sleep(20);
+      controller.abort(reason);
+      const rejection = await dispatched.then(
+        () => undefined,
+        (error) => error,
+      );
+      release();
+      await sleep(5);
+
+      const carried = rejection instanceof DispatchError
+        ? rejection.errors
+        : rejection instanceof HandlerError
+        ? [rejection]
+        : [];
+      const seen = [...carried, ...reported];
+      assert.deepEqual(
+        seen.map((error) => error.handlerName).sort(),
+        [...ledger].sort(),
+      );
+      for (const error of seen) assert.equal(error.event, event);
+      if (concurrency == "sequential" && errorMode == "fail-fast") {
+        // The first failure ended the dispatch before the abort.
+        assert(rejection instanceof HandlerError);
+      } else if (errorMode == "isolate") assert.equal(rejection, reason);
+      else {
+        assert(rejection instanceof DispatchError);
+        assert.equal(rejection.event, event);
+        assert.equal(rejection.cause, reason);
+        assert.deepEqual(reported, []);
+      }
+    });
+  }
+
+  for (const concurrency of ["sequential", "parallel"] as const) {
+    it(`collect, ${concurrency}: a handler that aborts synchronously after another failed rejects with both`, async () => {
+      const dispatcher = new InProcessEventDispatcher({
+        concurrency,
+        errorMode: "collect",
+      });
+      const controller = new AbortController();
+      dispatcher.register("a", function fails() {
+        throw new Error("down");
+      });
+      dispatcher.register("a", function aborts() {
+        controller.abort("stop");
+      });
+      await assert.rejects(
+        dispatcher.dispatch(createEvent("a"), { signal: controller.signal }),
+        (error) => {
+          assert(error instanceof DispatchError);
+          assert.equal(error.cause, "stop");
+          assert.deepEqual(error.errors.map((e) => e.handlerName), ["fails"]);
+          return true;
+        },
+      );
+    });
+  }
+});
+
 describe("handler names", () => {
   /** Handlers whose name cannot be read, or is not a string. */
   function unnamed(): object[] {

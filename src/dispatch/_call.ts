@@ -63,7 +63,7 @@ export function callHandler(
  * function and returns what to undo once `work` settles. What `work`
  * settles with after such a rejection is ignored.
  */
-function race(
+export function race(
   work: Promise<unknown>,
   arm: (reject: (reason: unknown) => void) => () => void,
 ): Promise<unknown> {
@@ -99,21 +99,4 @@ export function withTimeout(
     }, ms);
     return () => clearTimeout(timer);
   });
-}
-
-/**
- * `work`, or a rejection with `signal.reason` as soon as `signal` aborts;
- * `work` itself without a signal.
- */
-export function abortable(
-  work: Promise<unknown>,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  if (!signal) return work as Promise<void>;
-  return race(work, (reject) => {
-    const stop = () => reject(signal.reason);
-    if (signal.aborted) stop();
-    signal.addEventListener("abort", stop);
-    return () => signal.removeEventListener("abort", stop);
-  }) as Promise<void>;
 }

@@ -12,13 +12,7 @@ import {
 } from "../event/errors.ts";
 import { assertDomainEvent } from "../event/guards.ts";
 import type { DomainEvent } from "../event/types.ts";
-import {
-  abortable,
-  callHandler,
-  isThenable,
-  nameOf,
-  withTimeout,
-} from "./_call.ts";
+import { callHandler, isThenable, nameOf, race, withTimeout } from "./_call.ts";
 import type { EventHandler, HandlerContext, Publish } from "./handler.ts";
 import { type Registry, registryOf, type Route } from "./_route.ts";
 
@@ -37,7 +31,7 @@ interface State {
   /** The failures the dispatch will reject with (none under `"isolate"`). */
   failures: Failure[] | undefined;
   /** The first error `onHandlerError` threw, boxed. */
-  reported: { readonly error: unknown } | undefined;
+  reported: readonly [error: unknown] | undefined;
 }
 
 /** A failure of a dispatch, and where its observer or handler stands among them. */
@@ -127,7 +121,7 @@ export class Dispatch implements HandlerContext {
     for (let index = d.#state?.next ?? 0; !stopped; index++) {
       // After each handler, not before the first: an observer's abort is
       // seen by the handlers, as the dispatch's own.
-      if (index && signal?.aborted) throw signal.reason;
+      if (index && signal?.aborted) throw Dispatch.aborted(d);
       if (index == handlers.length) break;
       try {
         const outcome = callHandler(
@@ -225,39 +219,60 @@ export class Dispatch implements HandlerContext {
   }
 
   /**
+   * What an aborted dispatch rejects with: the signal's reason, or, when
+   * failures were kept before the abort (collect, parallel fail-fast), a
+   * DispatchError of them whose `cause` is the reason. They leave the
+   * state, so nothing reports them again once the handlers settle.
+   */
+  static aborted(d: Dispatch): unknown {
+    const state = d.#state;
+    const failures = errorsOf(state);
+    const reason = (d.#signal as AbortSignal).reason;
+    if (!failures) return reason;
+    (state as State).failures = undefined;
+    const error = new DispatchError(d.#event, failures);
+    error.cause = reason;
+    return error;
+  }
+
+  /**
    * Resolves (returns) or rejects (throws) the dispatch by its rule, once
    * every handler that runs has settled: one case per row of the table of
    * docs/dispatching.md.
    */
   static settle(d: Dispatch, state: State): undefined {
-    const failures = state.failures
-      ?.sort((a, b) => a.position - b.position)
-      .map((failure) => failure.error);
+    const failures = errorsOf(state);
+    const rule = d.#route.registry.rule;
     if (failures) {
       const first = failures[0] as HandlerError;
-      switch (d.#route.registry.rule) {
-        case "stop":
-          throw first;
-        case "collect":
-          throw new DispatchError(d.#event, failures);
-        default: // "first": the others are reported; the first is the
-          // rejection, unless onHandlerError threw (then it is reported too).
-          for (const error of failures.slice(1)) Dispatch.report(d, error);
-          if (!state.reported) throw first;
-          Dispatch.report(d, first);
+      if (rule == "collect") throw new DispatchError(d.#event, failures);
+      if (rule == "first") {
+        // The others are reported; the first is the rejection, unless
+        // onHandlerError threw (then it is reported too).
+        for (const error of failures.slice(1)) Dispatch.report(d, error);
+        if (state.reported) Dispatch.report(d, first);
       }
+      // "stop", and "first" unless onHandlerError threw.
+      if (!state.reported) throw first;
     }
     // "isolate" (and "first"): what onHandlerError threw first.
-    if (state.reported) throw state.reported.error;
+    if (state.reported) throw state.reported[0];
   }
 
   static report(d: Dispatch, error: HandlerError): void {
     try {
       d.#route.registry.options.onHandlerError?.(error);
     } catch (thrown) {
-      Dispatch.stateOf(d).reported ??= { error: thrown };
+      Dispatch.stateOf(d).reported ??= [thrown];
     }
   }
+}
+
+/** The failures kept so far, in registration order (observers first). */
+function errorsOf(state: State | undefined): HandlerError[] | undefined {
+  return state?.failures
+    ?.sort((a, b) => a.position - b.position)
+    .map((failure) => failure.error);
 }
 
 /** A dispatch's result when it ended synchronously without a failure. */
@@ -314,28 +329,50 @@ export function dispatchAt(
       throw new MaxDepthExceededError(event.eventType, registry.maxDepth);
     }
     const route = registry.routes.get(event.eventType) ?? registry.anyRoute;
-    // Events its `create` made pass without a call (the hot path).
+    // Events its `create` made pass without a call (the hot path). The
+    // comparison comes first so that every dispatch runs it: V8 compiles a
+    // comparison it never saw run as a deoptimization, so the first typed
+    // event after untyped ones threw away dispatchAt's optimized code.
     const definition = route.own.definition;
-    if (definition && sealed !== definition) refuse(definition, event);
-    if (!route.handlers.length || registry.observers.length) {
-      return observed(event, depth, signal, route);
-    }
-    const result = Dispatch.run(new Dispatch(event, depth, signal, route));
-    return result ? abortable(result, signal) : DONE;
+    if (sealed !== definition && definition) refuse(definition, event);
+    const dispatch = new Dispatch(event, depth, signal, route);
+    const result = !route.handlers.length || registry.observers.length
+      ? observed(dispatch, event, depth, route)
+      : Dispatch.run(dispatch);
+    return result ? untilAborted(dispatch, result, signal) : DONE;
   } catch (error) {
     return Promise.reject(error);
   }
 }
 
+/**
+ * `result`, or, as soon as `signal` aborts, a rejection with what
+ * `Dispatch.aborted` says; `result` itself without a signal. Its own
+ * function: a closure in dispatchAt would make every dispatch allocate a
+ * context for the variable it captures.
+ */
+function untilAborted(
+  dispatch: Dispatch,
+  result: Promise<unknown>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (!signal) return result as Promise<void>;
+  return race(result, (reject) => {
+    const stop = () => reject(Dispatch.aborted(dispatch));
+    if (signal.aborted) stop();
+    signal.addEventListener("abort", stop);
+    return () => signal.removeEventListener("abort", stop);
+  }) as Promise<void>;
+}
+
 /** A dispatch with observers, or without handlers (then `onUnhandled` is called). */
 function observed(
+  dispatch: Dispatch,
   event: DomainEvent,
   depth: number,
-  signal: AbortSignal | undefined,
   route: Route,
-): Promise<void> {
+): Promise<unknown> | undefined {
   const { observers, options } = route.registry;
-  const dispatch = new Dispatch(event, depth, signal, route);
   // The observers first: a throw is a failure placed before the handlers'.
   const info = { depth };
   for (const [index, observer] of observers.entries()) {
@@ -347,6 +384,5 @@ function observed(
   }
   // Before run, which throws when an observer failed (so every mode calls it).
   if (!route.handlers.length) options.onUnhandled?.(event);
-  const result = Dispatch.run(dispatch);
-  return result ? abortable(result, signal) : DONE;
+  return Dispatch.run(dispatch);
 }

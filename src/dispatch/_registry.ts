@@ -75,12 +75,17 @@ export function add(
     );
   }
   // A handler registered again keeps its place and timeout.
-  const added = !entry.handlers.includes(handler);
-  set(registry, type, {
-    handlers: added ? [...entry.handlers, handler] : entry.handlers,
-    definition: known ?? definition,
-    timeouts: added ? [...entry.timeouts, timeoutMs] : entry.timeouts,
-  });
+  set(
+    registry,
+    type,
+    entry.handlers.includes(handler)
+      ? { ...entry, definition: known ?? definition }
+      : {
+        handlers: [...entry.handlers, handler],
+        definition: known ?? definition,
+        timeouts: [...entry.timeouts, timeoutMs],
+      },
+  );
   return unsubscriber(() => remove(registry, type, handler));
 }
 
@@ -144,41 +149,30 @@ export function count(
   return count;
 }
 
-export function observe(
+/**
+ * `observe` and `use`: adds an observer or a middleware (a no-op when it is
+ * there already) and makes every route again, as removing it does (routes
+ * hold the middleware).
+ */
+export function listen(
   registry: Registry,
-  observer: EventObserver,
+  key: "observers" | "middleware",
+  added: EventObserver | Middleware,
 ): Unsubscribe {
   checkArgument(
-    typeof observer == "function",
-    "observer",
+    typeof added == "function",
+    key == "observers" ? "observer" : key,
     "a function",
-    observer,
+    added,
   );
-  if (!registry.observers.includes(observer)) {
-    registry.observers = [...registry.observers, observer];
-  }
-  return unsubscriber(() => {
-    registry.observers = registry.observers.filter((other) =>
-      other != observer
-    );
-  });
-}
-
-export function use(registry: Registry, middleware: Middleware): Unsubscribe {
-  checkArgument(
-    typeof middleware == "function",
-    "middleware",
-    "a function",
-    middleware,
-  );
-  if (!registry.middleware.includes(middleware)) {
-    registry.middleware = [...registry.middleware, middleware];
+  if (!registry[key].includes(added as never)) {
+    registry[key] = [...registry[key], added] as never;
     reroute(registry);
   }
   return unsubscriber(() => {
-    registry.middleware = registry.middleware.filter((other) =>
-      other != middleware
-    );
+    registry[key] = registry[key].filter((other: unknown) =>
+      other != added
+    ) as never;
     reroute(registry);
   });
 }

@@ -222,7 +222,7 @@ export class InProcessEventDispatcher {
    * ```
    */
   observe(observer: EventObserver): Unsubscribe {
-    return registry.observe(this.#registry, observer);
+    return registry.listen(this.#registry, "observers", observer);
   }
 
   /**
@@ -254,7 +254,7 @@ export class InProcessEventDispatcher {
    * ```
    */
   use(middleware: Middleware): Unsubscribe {
-    return registry.use(this.#registry, middleware);
+    return registry.listen(this.#registry, "middleware", middleware);
   }
 
   /**
@@ -309,7 +309,9 @@ export class InProcessEventDispatcher {
    * @throws {InvalidEventError} (as a rejection) When `event` is not a domain
    *   event, or a definition registered for its type refuses it; no handler runs.
    * @throws {HandlerError} (as a rejection) In `"fail-fast"` mode, for the first failing handler.
-   * @throws {DispatchError} (as a rejection) In `"collect"` mode, when handlers failed.
+   * @throws {DispatchError} (as a rejection) In `"collect"` mode, when handlers failed; and when
+   *   `options.signal` aborts after handlers failed (collect, parallel fail-fast), with those
+   *   failures and the signal's reason as its `cause` (otherwise an abort rejects with the reason).
    * @throws {TypeError} (as a rejection) When `options.signal` is not an AbortSignal, or `options` has another key.
    *
    * @example Usage
