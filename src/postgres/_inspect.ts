@@ -2,7 +2,11 @@
 // `stats()` in one statement, and the stored events of one correlation id.
 import type { DomainEvent } from "../event/types.ts";
 import { parseEvent } from "../parse/parse_event.ts";
-import { checkArgument, checkOptions } from "../_shared/_arguments.ts";
+import {
+  checkArgument,
+  checkInteger,
+  checkOptions,
+} from "../_shared/_arguments.ts";
 import type { SqlResult } from "./database.ts";
 import type { EventsOptions, ListenerStats } from "./inspect_types.ts";
 
@@ -124,12 +128,7 @@ export async function readEvents(
     "1-128 ASCII characters without whitespace or control characters",
     correlationId,
   );
-  checkArgument(
-    Number.isInteger(limit) && limit >= 1 && limit <= 10_000,
-    "limit",
-    "an integer from 1 to 10000",
-    limit,
-  );
+  checkInteger(limit, "limit", 1, 10_000);
   const { rows } = await query(eventsStatement(outbox.tables), [
     correlationId,
     limit,
