@@ -58,8 +58,7 @@ export async function relayLoop(
   },
 ): Promise<void> {
   const { signal, intervalMs, limit, onError } = options;
-  const channel = tables.publications;
-  const waker = wakeOnNotify(db, channel, onError ?? (() => {}));
+  const waker = wakeOnNotify(db, tables.publications, onError ?? (() => {}));
   try {
     while (!signal.aborted) {
       let full = false;
@@ -97,13 +96,11 @@ export function wakeOnNotify(
   channel: string,
   report: (error: unknown) => void,
 ): Waker {
-  let woken = false;
-  let interrupt: (() => void) | undefined;
+  // Aborted by a notification (or the loop's signal): the sleep under way
+  // ends, and the next one, until it is renewed, ends at once.
+  let nap = new AbortController();
+  const wake = () => nap.abort();
   const closing = new AbortController();
-  const wake = () => {
-    woken = true;
-    interrupt?.();
-  };
   // Only a `report` that throws rejects it: the next sleep throws that, so
   // `start` ends with it (as after a failed batch) instead of leaving a
   // rejection nobody awaits.
@@ -119,15 +116,12 @@ export function wakeOnNotify(
       );
   return {
     async sleep(ms, signal) {
-      if (!woken && !signal.aborted) {
-        const nap = new AbortController();
-        interrupt = () => nap.abort();
-        signal.addEventListener("abort", interrupt);
+      if (!signal.aborted) {
+        signal.addEventListener("abort", wake);
         await sleep(ms, nap.signal);
-        signal.removeEventListener("abort", interrupt);
-        interrupt = undefined;
+        signal.removeEventListener("abort", wake);
       }
-      woken = false;
+      nap = new AbortController();
       if (failure) throw failure.error;
     },
     async close() {

@@ -1,4 +1,4 @@
-import { InvalidEventError } from "../event/errors.ts";
+import { invalid } from "../_shared/_issues.ts";
 import { isDomainEvent } from "../event/guards.ts";
 import type { DomainEvent } from "../event/types.ts";
 import { checkArgument } from "../_shared/_arguments.ts";
@@ -48,10 +48,7 @@ export function checkEvents(
     const event: unknown = list[index];
     if (!isDomainEvent(event)) {
       const path = Array.isArray(events) ? `events[${index}]` : "events";
-      throw new InvalidEventError([{
-        path,
-        message: `expected a domain event, got ${describeValue(event)}`,
-      }]);
+      throw invalid(path, "a domain event", describeValue(event));
     }
   }
   return list;

@@ -111,7 +111,6 @@ export class PostgresOutbox {
   #db: PostgresDatabase;
   #sql: OutboxStatements;
   #settings: OutboxSettings;
-  #generateEventId: (() => string) | undefined;
   #listeners = new Map<string, Listener>();
   #byType = new Map<string, Listener[]>();
   #any: Listener[] = [];
@@ -125,10 +124,10 @@ export class PostgresOutbox {
    */
   constructor(db: PostgresDatabase, options: PostgresOutboxOptions = {}) {
     checkDatabase(db);
+    this.#db = db;
     this.#settings = readOutboxOptions(options);
     const prefix = this.#settings.tablePrefix;
-    this.#generateEventId = this.#settings.generateEventId;
-    [this.#db, this.#sql] = [db, outboxStatements(prefix)];
+    this.#sql = outboxStatements(prefix);
     this.tables = Object.freeze({
       events: `${prefix}events`,
       publications: `${prefix}publications`,
@@ -415,8 +414,6 @@ export class PostgresOutbox {
     attempt: number,
     cause: DomainEvent,
   ): OutboxContext {
-    const store = (event: DomainEvent) => this.store(tx, [event]);
-    const generateEventId = this.#generateEventId;
     const publish: Publish = async (
       target: PublishTarget,
       payload?: unknown,
@@ -430,9 +427,9 @@ export class PostgresOutbox {
         payload,
         options,
         { metadata: {} },
-        generateEventId,
+        this.#settings.generateEventId,
       );
-      await store(event);
+      await this.store(tx, [event]);
       return event;
     };
     // the relay adds retryLater
