@@ -55,9 +55,6 @@ import type {
   StoreResult,
 } from "./outbox_types.ts";
 
-// deno-lint-ignore no-explicit-any
-type AnyDefinition = EventDefinition<string, any>;
-
 interface FailedRow {
   readonly id: string;
   readonly listener_id: string;
@@ -162,11 +159,11 @@ export class PostgresOutbox {
     handler: OutboxHandler<DomainEvent<TType, TPayload>>,
     options: ListenerOptions = {},
   ): void {
-    const { type, isDefinition } = registeredType(definition);
+    const { type, definition: given } = registeredType(definition);
     const listener = this.#add(
       id,
       type,
-      isDefinition ? definition as AnyDefinition : undefined,
+      given,
       handler as OutboxHandler,
       options,
     );
@@ -213,15 +210,10 @@ export class PostgresOutbox {
     const { orderingKey } = this.#settings;
     const keys = list.map((event) => orderingKeyOf(orderingKey, event));
     const targets = publicationRows(list, this.#byType, this.#any);
-    const { rows } = await namingMigrate(
-      "store",
-      this.#tableNames(),
-      () =>
-        tx.query(this.#sql.store, [
-          JSON.stringify(eventRows(list, keys)),
-          JSON.stringify(targets),
-        ]),
-    );
+    const { rows } = await this.#query("store", this.#sql.store, [
+      JSON.stringify(eventRows(list, keys)),
+      JSON.stringify(targets),
+    ], tx);
     return rows[0] as StoreResult;
   }
 
@@ -379,14 +371,19 @@ export class PostgresOutbox {
   }
 
   #tableNames(): string {
-    return `${this.tables.events}, ${this.tables.publications}`;
+    return Object.values(this.tables).join(", ");
   }
 
-  #query(where: string, statement: string, params: unknown[]) {
+  #query(
+    where: string,
+    statement: string,
+    params: unknown[],
+    on: SqlQueryable = this.#db,
+  ) {
     return namingMigrate(
       where,
       this.#tableNames(),
-      () => this.#db.query(statement, params),
+      () => on.query(statement, params),
     );
   }
 
