@@ -106,15 +106,10 @@ export async function readStats(
   }));
 }
 
-/** $1 correlation id, $2 limit → the events' JSON, oldest first. */
-export function eventsStatement(tables: Tables): string {
-  return `SELECT body::text AS body FROM ${tables.events}
-    WHERE correlation_id = $1::text
-    ORDER BY occurred_at, stored_at, event_id
-    LIMIT $2::int`;
-}
-
-/** Checks the options, runs {@linkcode eventsStatement} and parses each event. */
+/**
+ * Checks the options, reads the events of the correlation id, oldest first,
+ * and parses each.
+ */
 export async function readEvents(
   query: Query,
   outbox: { readonly tables: Tables },
@@ -129,10 +124,13 @@ export async function readEvents(
     correlationId,
   );
   checkInteger(limit, "limit", 1, 10_000);
-  const { rows } = await query(eventsStatement(outbox.tables), [
-    correlationId,
-    limit,
-  ]);
+  const { rows } = await query(
+    `SELECT body::text AS body FROM ${outbox.tables.events}` +
+      " WHERE correlation_id = $1::text" +
+      " ORDER BY occurred_at, stored_at, event_id" +
+      " LIMIT $2::int",
+    [correlationId, limit],
+  );
   return (rows as { body: string }[]).map(({ body }) =>
     parseEvent(body, { maxLength: body.length })
   );
