@@ -55,7 +55,7 @@ export function checkEvents(
 }
 
 /** The ordering key of `event`, checked: a string of 1 to 256 characters or null. */
-export function orderingKeyOf(
+function orderingKeyOf(
   orderingKey: ((event: DomainEvent) => string | null) | undefined,
   event: DomainEvent,
 ): string | null {
@@ -76,11 +76,11 @@ export function orderingKeyOf(
  * list, so that PostgreSQL's json operators never unescape it (they refuse
  * \u0000 and lone surrogates): the event reads back equal. The columns beside
  * it are for queries: the type made storable, the time clamped to
- * PostgreSQL's range.
+ * PostgreSQL's range, the ordering key (`orderingKey`'s, checked).
  */
 export function eventRows(
   events: readonly DomainEvent[],
-  keys: readonly (string | null)[],
+  orderingKey: ((event: DomainEvent) => string | null) | undefined,
 ): unknown[] {
   return events.map((event, n) => ({
     n,
@@ -89,7 +89,7 @@ export function eventRows(
     o: Math.max(Date.parse(event.occurredAt), EARLIEST_MS),
     c: event.correlationId,
     k: event.causationId,
-    g: keys[n],
+    g: orderingKeyOf(orderingKey, event),
     b: JSON.stringify(event),
   }));
 }

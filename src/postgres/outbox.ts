@@ -30,7 +30,6 @@ import {
   checkEvents,
   checkTransaction,
   eventRows,
-  orderingKeyOf,
   publicationRows,
 } from "./_store_input.ts";
 import { storableText } from "../_shared/_text.ts";
@@ -207,11 +206,10 @@ export class PostgresOutbox {
     checkTransaction(tx, this.#db);
     const list = checkEvents(events);
     if (!list.length) return { events: 0, publications: 0 };
-    const { orderingKey } = this.#settings;
-    const keys = list.map((event) => orderingKeyOf(orderingKey, event));
+    const stored = eventRows(list, this.#settings.orderingKey);
     const targets = publicationRows(list, this.#byType, this.#any);
     const { rows } = await this.#query("store", this.#sql.store, [
-      JSON.stringify(eventRows(list, keys)),
+      JSON.stringify(stored),
       JSON.stringify(targets),
     ], tx);
     return rows[0] as StoreResult;
