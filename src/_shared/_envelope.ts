@@ -16,7 +16,8 @@ function matches(pattern: RegExp): (value: unknown) => boolean {
   return (value) => typeof value == "string" && pattern.test(value);
 }
 
-const isTraceId = matches(/^[!-~]{1,128}$/);
+/** A correlation or causation id: 1-128 ASCII characters without whitespace or control characters. */
+export const isTraceId = matches(/^[!-~]{1,128}$/);
 const TRACE_ID: FieldRule = {
   expected:
     "null or 1-128 ASCII characters without whitespace or control characters",

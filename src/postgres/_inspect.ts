@@ -2,6 +2,7 @@
 // `stats()` in one statement, and the stored events of one correlation id.
 import type { DomainEvent } from "../event/types.ts";
 import { parseEvent } from "../parse/parse_event.ts";
+import { isTraceId } from "../_shared/_envelope.ts";
 import {
   checkArgument,
   checkInteger,
@@ -118,7 +119,7 @@ export async function readEvents(
   checkOptions(options, ["correlationId", "limit"], "events");
   const { correlationId, limit = 1000 } = options;
   checkArgument(
-    typeof correlationId == "string" && /^[!-~]{1,128}$/.test(correlationId),
+    isTraceId(correlationId),
     "correlationId",
     "1-128 ASCII characters without whitespace or control characters",
     correlationId,
