@@ -16,7 +16,8 @@ function matches(pattern: RegExp): (value: unknown) => boolean {
   return (value) => typeof value == "string" && pattern.test(value);
 }
 
-const isTraceId = matches(/^[!-~]{1,128}$/);
+/** A correlation or causation id: 1-128 ASCII characters without whitespace or control characters. */
+export const isTraceId = matches(/^[!-~]{1,128}$/);
 const TRACE_ID: FieldRule = {
   expected:
     "null or 1-128 ASCII characters without whitespace or control characters",
@@ -55,11 +56,16 @@ const RULES: Record<string, FieldRule> = {
   causationId: TRACE_ID,
 };
 
+/** `Date#toISOString()`'s usual form, `YYYY-MM-DDTHH:mm:ss.sssZ`; the day is not yet checked against its month. */
+const ISO_TIMESTAMP =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3])(?::[0-5]\d){2}\.\d{3}Z$/;
+
 /**
  * Whether `text` is what `Date#toISOString()` writes for some date. The
- * usual form, `YYYY-MM-DDTHH:mm:ss.sssZ`, is checked field by field (twenty
- * times faster than a parse and a format); the six-digit years of the 27
- * character form are compared with their date's `toISOString()`.
+ * usual form is matched by {@linkcode ISO_TIMESTAMP}, then a day past the
+ * 28th checked against its month (about 20 times faster than a parse and a
+ * format); the six-digit years of the 27 character form are compared with
+ * their date's `toISOString()`.
  */
 function isIsoTimestamp(text: string): boolean {
   if (text.length == 27) {
@@ -67,37 +73,16 @@ function isIsoTimestamp(text: string): boolean {
     // parses: the two never match.
     return new Date(Date.parse(text) || 0).toISOString() == text;
   }
-  if (
-    text.length != 24 || text[4] != "-" || text[7] != "-" ||
-    text[10] != "T" || text[13] != ":" || text[16] != ":" ||
-    text[19] != "." || text[23] != "Z"
-  ) return false;
-  const year = digits(text, 0, 4);
-  const month = digits(text, 5, 2);
+  if (!ISO_TIMESTAMP.test(text)) return false;
+  const day = +text.slice(8, 10);
+  if (day < 29) return true;
+  const year = +text.slice(0, 4);
+  const month = +text.slice(5, 7);
   const leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
   const daysInMonth = month == 2
     ? leap ? 29 : 28
     : 30 + ((month + (month >> 3)) & 1); // 31 in Jan, Mar, May, Jul, Aug...
-  const day = digits(text, 8, 2);
-  return year >= 0 && month >= 1 && month <= 12 && day >= 1 &&
-    day <= daysInMonth && inRange(digits(text, 11, 2), 23) &&
-    inRange(digits(text, 14, 2), 59) && inRange(digits(text, 17, 2), 59) &&
-    digits(text, 20, 3) >= 0;
-}
-
-/** The number the `count` decimal digits of `text` from `start` write; -1 if one is not a digit. */
-function digits(text: string, start: number, count: number): number {
-  let value = 0;
-  for (let index = start; index < start + count; index++) {
-    const digit = text.charCodeAt(index) - 48;
-    if (!(digit >= 0 && digit <= 9)) return -1;
-    value = value * 10 + digit;
-  }
-  return value;
-}
-
-function inRange(value: number, max: number): boolean {
-  return value >= 0 && value <= max;
+  return day <= daysInMonth;
 }
 
 /**

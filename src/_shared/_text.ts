@@ -3,9 +3,11 @@ import { describeValue } from "./_messages.ts";
 /** The longest error text recorded on a publication, in UTF-16 code units. */
 export const MAX_ERROR_TEXT = 8192;
 
-const UNSTORABLE =
-  // deno-lint-ignore no-control-regex
-  /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/**
+ * A NUL, or a lone surrogate: with the `u` flag a pair is one code point, so
+ * only a surrogate alone is of the category Cs.
+ */
+const UNSTORABLE = /\0|\p{Cs}/gu;
 
 /**
  * `text` as PostgreSQL's `text` type stores it: each NUL and each lone

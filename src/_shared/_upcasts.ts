@@ -5,11 +5,7 @@ import {
 import { InvalidEventError } from "../event/errors.ts";
 import { invalid } from "./_issues.ts";
 import { describeError, describeValue } from "./_messages.ts";
-import type {
-  CreateEventOptions,
-  DomainEvent,
-  JsonObject,
-} from "../event/types.ts";
+import type { CreateEventOptions, DomainEvent } from "../event/types.ts";
 
 /** One step of an upcast: check the payload with `definition`, then `upcast` it. */
 interface UpcastStep {
@@ -116,16 +112,11 @@ export function readAs(
       event as CreateEventOptions,
     );
   }
-  const { eventId, occurredAt, correlationId, causationId, metadata } = event;
-  const envelope: CreateEventOptions = {
-    eventId,
-    occurredAt,
-    correlationId,
-    causationId,
-    metadata: metadata as JsonObject,
-  };
-  let payload: unknown = event.payload;
-  let from = event.eventType;
+  // readEvent's event has these seven fields: the rest is the envelope.
+  const { eventType, payload: stored, ...envelope } = event;
+  const { metadata } = envelope;
+  let payload: unknown = stored;
+  let from = eventType;
   steps.forEach(({ definition: older, upcast }, index) => {
     const target = steps[index + 1]?.definition.type ?? definition.type;
     let checked;
@@ -155,7 +146,7 @@ export function readAs(
   try {
     return definition.create(payload, {
       ...envelope,
-      metadata: { ...metadata, upcastfrom: event.eventType },
+      metadata: { ...metadata, upcastfrom: eventType },
     });
   } catch (error) {
     throw within(error, `after upcasting "${from}" to "${definition.type}": `);

@@ -25,7 +25,7 @@ export class CircuitBreaker {
 
   /** Whether the listener is paused at `now`: nothing of it is claimed. */
   paused(now: number): boolean {
-    return this.#opens > 0 && now < this.#until;
+    return now < this.#until; // 0 while closed
   }
 
   /** A run succeeded: the breaker closes. */

@@ -23,18 +23,6 @@ interface PGliteListen {
   ): Promise<() => Promise<void>>;
 }
 
-/** What a relay loop waits on between batches. */
-export interface Waker {
-  /**
-   * Resolves after `ms`, when `signal` aborts, or when a notification
-   * arrives, at once if one arrived since the last wait; rejects with what
-   * `report` threw, if it did.
-   */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
-  /** Stops listening and gives the connection back. */
-  close(): Promise<void>;
-}
-
 /** What `start` runs with, its options checked. */
 interface LoopOptions {
   readonly signal: AbortSignal;
@@ -43,11 +31,23 @@ interface LoopOptions {
   readonly onError: ((error: unknown) => void) | undefined;
 }
 
+/** The first pause before listening again after a lost connection; it doubles up to 30 s. */
+const FIRST_RETRY_MS = 250;
+const LAST_RETRY_MS = 30_000;
+/** How long stopping waits for UNLISTEN before dropping the client. */
+const UNLISTEN_MS = 1000;
+
 /**
  * The loop of `start`: a batch, at once another after a full one, otherwise
  * a pause of `intervalMs` that a NOTIFY on the channel named after the
  * publications table ends early, until `signal` aborts. A failed batch goes
  * to `onError`, or rejects without it.
+ *
+ * It listens meanwhile: on PGlite through its `listen`, on a `pg` Pool on one
+ * client of its own, connecting again (with a growing pause) whenever that
+ * client is lost. Listening problems go to `onError`; the loop polls
+ * meanwhile. A database with neither shape (an adapter without events) is
+ * only polled.
  */
 export async function relayLoop(
   db: PostgresDatabase,
@@ -59,52 +59,13 @@ export async function relayLoop(
 ): Promise<void> {
   const { signal, intervalMs, limit, onError } = options;
   const channel = tables.publications;
-  const waker = wakeOnNotify(db, channel, onError ?? (() => {}));
-  try {
-    while (!signal.aborted) {
-      let full = false;
-      try {
-        const { completed, retried, failed } = await outbox.processPending({
-          limit,
-        });
-        full = completed + retried + failed >= limit;
-      } catch (error) {
-        if (!onError) throw error;
-        onError(error);
-      }
-      if (!full) await waker.sleep(intervalMs, signal);
-    }
-  } finally {
-    await waker.close();
-  }
-}
-
-/** The first pause before listening again after a lost connection; it doubles up to 30 s. */
-const FIRST_RETRY_MS = 250;
-const LAST_RETRY_MS = 30_000;
-/** How long stopping waits for UNLISTEN before dropping the client. */
-const UNLISTEN_MS = 1000;
-
-/**
- * Listens on `channel` for as long as the returned waker is open: on PGlite
- * through its `listen`, on a `pg` Pool on one client of its own, connecting
- * again (with a growing pause) whenever that client is lost. Problems go to
- * `report`; the loop polls meanwhile. A database with neither shape (an
- * adapter without events) is only polled.
- */
-export function wakeOnNotify(
-  db: PostgresDatabase,
-  channel: string,
-  report: (error: unknown) => void,
-): Waker {
-  let woken = false;
-  let interrupt: (() => void) | undefined;
+  const report = onError ?? (() => {});
+  // Aborted by a notification (or by `signal`): the pause under way ends,
+  // and the next one, until it is renewed, ends at once.
+  let nap = new AbortController();
+  const wake = () => nap.abort();
   const closing = new AbortController();
-  const wake = () => {
-    woken = true;
-    interrupt?.();
-  };
-  // Only a `report` that throws rejects it: the next sleep throws that, so
+  // Only an onError that throws rejects it: the next pause throws that, so
   // `start` ends with it (as after a failed batch) instead of leaving a
   // rejection nobody awaits.
   let failure: { error: unknown } | undefined;
@@ -117,24 +78,31 @@ export function wakeOnNotify(
           wake();
         },
       );
-  return {
-    async sleep(ms, signal) {
-      if (!woken && !signal.aborted) {
-        const nap = new AbortController();
-        interrupt = () => nap.abort();
-        signal.addEventListener("abort", interrupt);
-        await sleep(ms, nap.signal);
-        signal.removeEventListener("abort", interrupt);
-        interrupt = undefined;
+  try {
+    while (!signal.aborted) {
+      let full = false;
+      try {
+        const { completed, retried, failed } = await outbox.processPending({
+          limit,
+        });
+        full = completed + retried + failed >= limit;
+      } catch (error) {
+        if (!onError) throw error;
+        onError(error);
       }
-      woken = false;
+      if (full) continue;
+      if (!signal.aborted) {
+        signal.addEventListener("abort", wake);
+        await sleep(intervalMs, nap.signal);
+        signal.removeEventListener("abort", wake);
+      }
+      nap = new AbortController();
       if (failure) throw failure.error;
-    },
-    async close() {
-      closing.abort();
-      await listening;
-    },
-  };
+    }
+  } finally {
+    closing.abort();
+    await listening;
+  }
 }
 
 async function listenOnPGlite(
@@ -149,7 +117,7 @@ async function listenOnPGlite(
     const stop = await (db as PGliteListen).listen(channel, wake);
     // Whatever was stored before LISTEN took effect is due now.
     wake();
-    await aborted(closing);
+    await sleep(2 ** 31 - 1, closing); // until the loop ends
     await stop();
   } catch (error) {
     report(error);
@@ -249,8 +217,4 @@ async function listenOnPool(
     client.off("end", onEnd);
     return;
   }
-}
-
-function aborted(signal: AbortSignal): Promise<void> {
-  return sleep(2 ** 31 - 1, signal);
 }

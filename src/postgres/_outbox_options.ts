@@ -1,4 +1,7 @@
-import { isEventDefinition } from "../_shared/_event_definition.ts";
+import {
+  type AnyEventDefinition,
+  isEventDefinition,
+} from "../_shared/_event_definition.ts";
 import { checkGenerateEventId } from "../_shared/_generate_event_id.ts";
 import { UUID_PATTERN } from "../_shared/_uuid.ts";
 import {
@@ -176,19 +179,19 @@ export function checkDate(value: unknown, name: string): void {
   );
 }
 
-/** The event type `register` was given, by definition or as a string. */
+/** The event type `register` was given, and the definition if it was one. */
 export function registeredType(
-  definition: unknown,
-): { type: string; isDefinition: boolean } {
-  const isDefinition = isEventDefinition(definition);
-  const type = isDefinition ? definition.type : definition;
+  given: unknown,
+): { type: string; definition: AnyEventDefinition | undefined } {
+  const definition = isEventDefinition(given) ? given : undefined;
+  const type = definition ? definition.type : given;
   checkArgument(
     typeof type === "string" && type.length >= 1 && type.length <= 256,
     "register",
     "an event definition or type (1 to 256 characters)",
-    definition,
+    given,
   );
-  return { type: type as string, isDefinition };
+  return { type: type as string, definition };
 }
 
 /** The options of `start`, checked, defaults applied. */

@@ -25,15 +25,13 @@ export function checkDatabase(db: unknown): void {
   // pg emits "error" on a Pool for an idle client whose connection was cut
   // (a server restart): unlistened, it ends the process. The pool drops that
   // client and connects anew on the next query: nothing else to do.
+  // Removed first, so that a pool shared by several outboxes has it once.
   const pool = db as object;
-  if (isEmitter(pool) && !listened.has(pool)) {
-    listened.add(pool);
+  if (isEmitter(pool)) {
+    pool.removeListener("error", ignore);
     pool.on("error", ignore);
   }
 }
-
-/** Pools whose idle clients' errors are listened for already. */
-const listened = new WeakSet<object>();
 
 /** What pg's Pool and Client have of Node's EventEmitter. */
 interface ErrorEmitter {

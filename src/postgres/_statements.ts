@@ -49,47 +49,44 @@ export function outboxStatements(prefix: string): OutboxStatements {
   return {
     migrate: [
       `SELECT pg_advisory_xact_lock(hashtext('${publications}'))`,
-      `CREATE TABLE IF NOT EXISTS ${events} (
-        event_id uuid PRIMARY KEY,
-        event_type text NOT NULL,
-        occurred_at timestamptz NOT NULL,
-        correlation_id text,
-        causation_id text,
-        body json NOT NULL,
-        stored_at timestamptz NOT NULL DEFAULT now()
-      )`,
-      `ALTER TABLE ${events}
-        ADD COLUMN IF NOT EXISTS seq bigint GENERATED ALWAYS AS IDENTITY,
-        ADD COLUMN IF NOT EXISTS ordering_key text`,
-      `CREATE TABLE IF NOT EXISTS ${publications} (
-        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        event_id uuid NOT NULL REFERENCES ${events} (event_id),
-        listener_id text NOT NULL,
-        status text NOT NULL DEFAULT 'pending'
-          CHECK (status IN ('pending', 'completed', 'failed')),
-        attempts integer NOT NULL DEFAULT 0,
-        available_at timestamptz NOT NULL DEFAULT now(),
-        locked_until timestamptz,
-        lease_token uuid,
-        last_error text,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        completed_at timestamptz,
-        failed_at timestamptz,
-        UNIQUE (event_id, listener_id)
-      )`,
-      `ALTER TABLE ${publications}
-        ADD COLUMN IF NOT EXISTS ordering_key text`,
-      `CREATE INDEX IF NOT EXISTS ${publications}_due
-        ON ${publications} (available_at, id) WHERE status = 'pending'`,
-      `CREATE INDEX IF NOT EXISTS ${publications}_ordering
-        ON ${publications} (listener_id, ordering_key, id)
-        WHERE status <> 'completed' AND ordering_key IS NOT NULL`,
-      `CREATE INDEX IF NOT EXISTS ${events}_stored
-        ON ${events} (event_type, seq)`,
-      `CREATE INDEX IF NOT EXISTS ${publications}_completed
-        ON ${publications} (completed_at) WHERE status = 'completed'`,
-      `CREATE INDEX IF NOT EXISTS ${publications}_failed
-        ON ${publications} (failed_at) WHERE status = 'failed'`,
+      `CREATE TABLE IF NOT EXISTS ${events} (` +
+      "event_id uuid PRIMARY KEY," +
+      " event_type text NOT NULL," +
+      " occurred_at timestamptz NOT NULL," +
+      " correlation_id text," +
+      " causation_id text," +
+      " body json NOT NULL," +
+      " stored_at timestamptz NOT NULL DEFAULT now())",
+      `ALTER TABLE ${events}` +
+      " ADD COLUMN IF NOT EXISTS seq bigint GENERATED ALWAYS AS IDENTITY," +
+      " ADD COLUMN IF NOT EXISTS ordering_key text",
+      `CREATE TABLE IF NOT EXISTS ${publications} (` +
+      "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY," +
+      ` event_id uuid NOT NULL REFERENCES ${events} (event_id),` +
+      " listener_id text NOT NULL," +
+      " status text NOT NULL DEFAULT 'pending'" +
+      " CHECK (status IN ('pending', 'completed', 'failed'))," +
+      " attempts integer NOT NULL DEFAULT 0," +
+      " available_at timestamptz NOT NULL DEFAULT now()," +
+      " locked_until timestamptz," +
+      " lease_token uuid," +
+      " last_error text," +
+      " created_at timestamptz NOT NULL DEFAULT now()," +
+      " completed_at timestamptz," +
+      " failed_at timestamptz," +
+      " UNIQUE (event_id, listener_id))",
+      `ALTER TABLE ${publications} ADD COLUMN IF NOT EXISTS ordering_key text`,
+      `CREATE INDEX IF NOT EXISTS ${publications}_due` +
+      ` ON ${publications} (available_at, id) WHERE status = 'pending'`,
+      `CREATE INDEX IF NOT EXISTS ${publications}_ordering` +
+      ` ON ${publications} (listener_id, ordering_key, id)` +
+      " WHERE status <> 'completed' AND ordering_key IS NOT NULL",
+      `CREATE INDEX IF NOT EXISTS ${events}_stored` +
+      ` ON ${events} (event_type, seq)`,
+      `CREATE INDEX IF NOT EXISTS ${publications}_completed` +
+      ` ON ${publications} (completed_at) WHERE status = 'completed'`,
+      `CREATE INDEX IF NOT EXISTS ${publications}_failed` +
+      ` ON ${publications} (failed_at) WHERE status = 'failed'`,
     ],
     store: `WITH inserted AS (
         INSERT INTO ${events} (event_id, event_type, occurred_at,
@@ -171,49 +168,43 @@ export function outboxStatements(prefix: string): OutboxStatements {
       SET locked_until = NULL, lease_token = NULL
       WHERE lease_token = $1::text::uuid AND status = 'pending'
         AND id IN (SELECT json_array_elements_text($2::text::json)::bigint)`,
-    backfill: `WITH created AS (
-        INSERT INTO ${publications} (event_id, listener_id, ordering_key)
-        SELECT event_id, $1::text, ordering_key FROM ${events}
-        WHERE ($2::text IS NULL OR event_type = $2::text)
-          AND ($3::text IS NULL OR stored_at >= $3::text::timestamptz)
-        ORDER BY seq
-        ON CONFLICT (event_id, listener_id) DO NOTHING
-        RETURNING 1
-      )
-      SELECT count(*)::int AS count FROM created`,
-    failed: `SELECT p.id::text AS id, p.listener_id, p.attempts, p.last_error,
-        (extract(epoch FROM p.failed_at) * 1000)::float8 AS failed_ms,
-        e.body::text AS body
-      FROM ${publications} AS p JOIN ${events} AS e ON e.event_id = p.event_id
-      WHERE p.status = 'failed'
-      ORDER BY p.failed_at, p.id
-      LIMIT $1::int`,
-    resubmit: `WITH resubmitted AS (
-        UPDATE ${publications}
-        SET status = 'pending', attempts = 0, available_at = now(),
-          failed_at = NULL
-        WHERE status = 'failed'
-          AND ($1::text IS NULL OR listener_id = $1::text)
-          AND ($2::text IS NULL OR event_id = $2::text::uuid)
-          AND ($3::text IS NULL OR id = $3::text::bigint)
-        RETURNING 1
-      )
-      SELECT count(*)::int AS count FROM resubmitted`,
-    purge: `WITH purged AS (
-        DELETE FROM ${publications}
-        WHERE status = 'completed' AND completed_at < $1::text::timestamptz
-        RETURNING id
-      ), orphans AS (
-        DELETE FROM ${events} AS e
-        WHERE e.stored_at < $1::text::timestamptz
-          AND NOT EXISTS (
-            SELECT 1 FROM ${publications} AS p
-            WHERE p.event_id = e.event_id
-              AND p.id NOT IN (SELECT id FROM purged)
-          )
-        RETURNING 1
-      )
-      SELECT (SELECT count(*) FROM purged)::int AS publications,
-        (SELECT count(*) FROM orphans)::int AS events`,
+    backfill: "WITH created AS (" +
+      `INSERT INTO ${publications} (event_id, listener_id, ordering_key)` +
+      ` SELECT event_id, $1::text, ordering_key FROM ${events}` +
+      " WHERE ($2::text IS NULL OR event_type = $2::text)" +
+      " AND ($3::text IS NULL OR stored_at >= $3::text::timestamptz)" +
+      " ORDER BY seq" +
+      " ON CONFLICT (event_id, listener_id) DO NOTHING" +
+      " RETURNING 1)" +
+      " SELECT count(*)::int AS count FROM created",
+    failed:
+      "SELECT p.id::text AS id, p.listener_id, p.attempts, p.last_error," +
+      " (extract(epoch FROM p.failed_at) * 1000)::float8 AS failed_ms," +
+      " e.body::text AS body" +
+      ` FROM ${publications} AS p JOIN ${events} AS e ON e.event_id = p.event_id` +
+      " WHERE p.status = 'failed'" +
+      " ORDER BY p.failed_at, p.id" +
+      " LIMIT $1::int",
+    resubmit: "WITH resubmitted AS (" +
+      `UPDATE ${publications}` +
+      " SET status = 'pending', attempts = 0, available_at = now(), failed_at = NULL" +
+      " WHERE status = 'failed'" +
+      " AND ($1::text IS NULL OR listener_id = $1::text)" +
+      " AND ($2::text IS NULL OR event_id = $2::text::uuid)" +
+      " AND ($3::text IS NULL OR id = $3::text::bigint)" +
+      " RETURNING 1)" +
+      " SELECT count(*)::int AS count FROM resubmitted",
+    purge: "WITH purged AS (" +
+      `DELETE FROM ${publications}` +
+      " WHERE status = 'completed' AND completed_at < $1::text::timestamptz" +
+      " RETURNING id)," +
+      " orphans AS (" +
+      `DELETE FROM ${events} AS e` +
+      " WHERE e.stored_at < $1::text::timestamptz" +
+      ` AND NOT EXISTS (SELECT 1 FROM ${publications} AS p` +
+      " WHERE p.event_id = e.event_id AND p.id NOT IN (SELECT id FROM purged))" +
+      " RETURNING 1)" +
+      " SELECT (SELECT count(*) FROM purged)::int AS publications," +
+      " (SELECT count(*) FROM orphans)::int AS events",
   };
 }

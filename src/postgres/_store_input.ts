@@ -1,4 +1,4 @@
-import { InvalidEventError } from "../event/errors.ts";
+import { invalid } from "../_shared/_issues.ts";
 import { isDomainEvent } from "../event/guards.ts";
 import type { DomainEvent } from "../event/types.ts";
 import { checkArgument } from "../_shared/_arguments.ts";
@@ -48,17 +48,14 @@ export function checkEvents(
     const event: unknown = list[index];
     if (!isDomainEvent(event)) {
       const path = Array.isArray(events) ? `events[${index}]` : "events";
-      throw new InvalidEventError([{
-        path,
-        message: `expected a domain event, got ${describeValue(event)}`,
-      }]);
+      throw invalid(path, "a domain event", describeValue(event));
     }
   }
   return list;
 }
 
 /** The ordering key of `event`, checked: a string of 1 to 256 characters or null. */
-export function orderingKeyOf(
+function orderingKeyOf(
   orderingKey: ((event: DomainEvent) => string | null) | undefined,
   event: DomainEvent,
 ): string | null {
@@ -79,11 +76,11 @@ export function orderingKeyOf(
  * list, so that PostgreSQL's json operators never unescape it (they refuse
  * \u0000 and lone surrogates): the event reads back equal. The columns beside
  * it are for queries: the type made storable, the time clamped to
- * PostgreSQL's range.
+ * PostgreSQL's range, the ordering key (`orderingKey`'s, checked).
  */
 export function eventRows(
   events: readonly DomainEvent[],
-  keys: readonly (string | null)[],
+  orderingKey: ((event: DomainEvent) => string | null) | undefined,
 ): unknown[] {
   return events.map((event, n) => ({
     n,
@@ -92,7 +89,7 @@ export function eventRows(
     o: Math.max(Date.parse(event.occurredAt), EARLIEST_MS),
     c: event.correlationId,
     k: event.causationId,
-    g: keys[n],
+    g: orderingKeyOf(orderingKey, event),
     b: JSON.stringify(event),
   }));
 }

@@ -30,7 +30,6 @@ import {
   checkEvents,
   checkTransaction,
   eventRows,
-  orderingKeyOf,
   publicationRows,
 } from "./_store_input.ts";
 import { storableText } from "../_shared/_text.ts";
@@ -54,9 +53,6 @@ import type {
   StartOptions,
   StoreResult,
 } from "./outbox_types.ts";
-
-// deno-lint-ignore no-explicit-any
-type AnyDefinition = EventDefinition<string, any>;
 
 interface FailedRow {
   readonly id: string;
@@ -111,7 +107,6 @@ export class PostgresOutbox {
   #db: PostgresDatabase;
   #sql: OutboxStatements;
   #settings: OutboxSettings;
-  #generateEventId: (() => string) | undefined;
   #listeners = new Map<string, Listener>();
   #byType = new Map<string, Listener[]>();
   #any: Listener[] = [];
@@ -125,10 +120,10 @@ export class PostgresOutbox {
    */
   constructor(db: PostgresDatabase, options: PostgresOutboxOptions = {}) {
     checkDatabase(db);
+    this.#db = db;
     this.#settings = readOutboxOptions(options);
     const prefix = this.#settings.tablePrefix;
-    this.#generateEventId = this.#settings.generateEventId;
-    [this.#db, this.#sql] = [db, outboxStatements(prefix)];
+    this.#sql = outboxStatements(prefix);
     this.tables = Object.freeze({
       events: `${prefix}events`,
       publications: `${prefix}publications`,
@@ -163,11 +158,11 @@ export class PostgresOutbox {
     handler: OutboxHandler<DomainEvent<TType, TPayload>>,
     options: ListenerOptions = {},
   ): void {
-    const { type, isDefinition } = registeredType(definition);
+    const { type, definition: given } = registeredType(definition);
     const listener = this.#add(
       id,
       type,
-      isDefinition ? definition as AnyDefinition : undefined,
+      given,
       handler as OutboxHandler,
       options,
     );
@@ -211,18 +206,12 @@ export class PostgresOutbox {
     checkTransaction(tx, this.#db);
     const list = checkEvents(events);
     if (!list.length) return { events: 0, publications: 0 };
-    const { orderingKey } = this.#settings;
-    const keys = list.map((event) => orderingKeyOf(orderingKey, event));
+    const stored = eventRows(list, this.#settings.orderingKey);
     const targets = publicationRows(list, this.#byType, this.#any);
-    const { rows } = await namingMigrate(
-      "store",
-      this.#tableNames(),
-      () =>
-        tx.query(this.#sql.store, [
-          JSON.stringify(eventRows(list, keys)),
-          JSON.stringify(targets),
-        ]),
-    );
+    const { rows } = await this.#query("store", this.#sql.store, [
+      JSON.stringify(stored),
+      JSON.stringify(targets),
+    ], tx);
     return rows[0] as StoreResult;
   }
 
@@ -380,14 +369,19 @@ export class PostgresOutbox {
   }
 
   #tableNames(): string {
-    return `${this.tables.events}, ${this.tables.publications}`;
+    return Object.values(this.tables).join(", ");
   }
 
-  #query(where: string, statement: string, params: unknown[]) {
+  #query(
+    where: string,
+    statement: string,
+    params: unknown[],
+    on: SqlQueryable = this.#db,
+  ) {
     return namingMigrate(
       where,
       this.#tableNames(),
-      () => this.#db.query(statement, params),
+      () => on.query(statement, params),
     );
   }
 
@@ -415,8 +409,6 @@ export class PostgresOutbox {
     attempt: number,
     cause: DomainEvent,
   ): OutboxContext {
-    const store = (event: DomainEvent) => this.store(tx, [event]);
-    const generateEventId = this.#generateEventId;
     const publish: Publish = async (
       target: PublishTarget,
       payload?: unknown,
@@ -430,9 +422,9 @@ export class PostgresOutbox {
         payload,
         options,
         { metadata: {} },
-        generateEventId,
+        this.#settings.generateEventId,
       );
-      await store(event);
+      await this.store(tx, [event]);
       return event;
     };
     // the relay adds retryLater
