@@ -68,41 +68,77 @@ describe("dispatchAll", () => {
     );
   });
 
-  it("in collect mode stops for what is not a handler failure; the failures so far go to onHandlerError", async () => {
-    const reported: HandlerError[] = [];
+  it("in collect mode stops for what is not a handler failure, and rejects with a DispatchError of the failures so far, caused by it", async () => {
+    // No onHandlerError: the failures so far can reach the caller only
+    // through the rejection, so a dispatchAll that dropped them fails here.
+    const stopped = new Error("onUnhandled failed");
     const dispatcher = new InProcessEventDispatcher({
       errorMode: "collect",
-      onHandlerError: (error) => reported.push(error),
       onUnhandled: () => {
-        throw new Error("onUnhandled failed");
+        throw stopped;
       },
     });
     dispatcher.register("b", () => {
       throw new Error("b failed");
     });
     const events = [createEvent("b"), createEvent("x"), createEvent("b")];
-    await assert.rejects(dispatcher.dispatchAll(events), /onUnhandled failed/);
-    assert.deepEqual(reported.map((e) => e.event), [events[0]]);
+    await assert.rejects(dispatcher.dispatchAll(events), (error) => {
+      assert(error instanceof DispatchError);
+      assert.equal(error.event, events[0]);
+      assert.deepEqual(error.errors.map((e) => e.event), [events[0]]);
+      assert.equal(error.cause, stopped);
+      assert.deepEqual(error.notDispatched, [events[2]]);
+      assert.match(error.message, /1 later event\(s\) not dispatched/);
+      return true;
+    });
   });
 
-  it("in collect mode, when something else stops it, rejects with that even if onHandlerError throws on the failures so far", async () => {
-    const reported: HandlerError[] = [];
-    const dispatcher = new InProcessEventDispatcher({
-      errorMode: "collect",
-      onHandlerError: (error) => {
-        reported.push(error);
-        throw new Error("reporter down");
-      },
-      onUnhandled: () => {
-        throw new Error("onUnhandled failed");
-      },
+  it("in collect mode, an abort keeps every failure: those of earlier events and those of the event it stopped", async () => {
+    // The ledger is what the handlers did; each failure must come back once.
+    const controller = new AbortController();
+    const failed: string[] = [];
+    const dispatcher = new InProcessEventDispatcher({ errorMode: "collect" });
+    dispatcher.register("b", function first(event) {
+      failed.push(`first ${event.eventId}`);
+      throw new Error("first failed");
     });
-    dispatcher.register("b", () => {
-      throw new Error("b failed");
+    dispatcher.register("b", function second(event) {
+      failed.push(`second ${event.eventId}`);
+      if (event === events[1]) controller.abort(new Error("stop"));
+      throw new Error("second failed");
     });
-    const events = [createEvent("b"), createEvent("b"), createEvent("x")];
-    await assert.rejects(dispatcher.dispatchAll(events), /onUnhandled failed/);
-    assert.deepEqual(reported.map((e) => e.event), [events[0], events[1]]);
+    dispatcher.register("b", function third(event) {
+      failed.push(`third ${event.eventId}`);
+      throw new Error("third failed");
+    });
+    const events = [createEvent("b"), createEvent("b"), createEvent("b")];
+    await assert.rejects(
+      dispatcher.dispatchAll(events, { signal: controller.signal }),
+      (error) => {
+        assert(error instanceof DispatchError);
+        assert.deepEqual(
+          error.errors.map((e) => `${e.handlerName} ${e.event.eventId}`),
+          failed,
+        );
+        assert.equal((error.cause as Error).message, "stop");
+        assert.deepEqual(error.notDispatched, [events[2]]);
+        return true;
+      },
+    );
+    assert.equal(failed.length, 5);
+  });
+
+  it("in collect mode, an abort before any failure rejects with the reason itself", async () => {
+    const controller = new AbortController();
+    const reason = new Error("stop");
+    const dispatcher = new InProcessEventDispatcher({ errorMode: "collect" });
+    dispatcher.register("a", () => controller.abort(reason));
+    await assert.rejects(
+      dispatcher.dispatchAll([createEvent("a"), createEvent("a")], {
+        signal: controller.signal,
+      }),
+      (error) => error === reason,
+    );
   });
 
   it("in isolate mode dispatches every event; a throwing onHandlerError stops it", async () => {

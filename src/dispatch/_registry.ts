@@ -193,22 +193,22 @@ export async function dispatchAll(
   for (const [index, event] of list.entries()) {
     try {
       await dispatchAt(registry, event, 0, signal);
-    } catch (error) {
+    } catch (thrown) {
+      let error = thrown;
       if (registry.rule == "collect" && error instanceof DispatchError) {
         firstFailed ??= event;
         failures.push(...error.errors);
-        continue;
+        // An aborted dispatch's failures carry the abort as their cause.
+        if (error.cause === undefined) continue;
+        error = error.cause;
       }
-      for (const failure of failures) {
-        try {
-          registry.options.onHandlerError?.(failure);
-        } catch {
-          // It rejects with what stopped it, as onHandlerError's JSDoc says.
-        }
+      if (firstFailed) {
+        // What stopped it becomes the cause: the failures so far are not lost.
+        error = Object.assign(new DispatchError(firstFailed, failures), {
+          cause: error,
+        });
       }
-      if (
-        error instanceof DomainEventError || error instanceof DispatchError
-      ) {
+      if (error instanceof DomainEventError || error instanceof DispatchError) {
         const rest = Object.freeze(list.slice(index + 1));
         Object.defineProperty(error, "notDispatched", {
           value: rest,

@@ -367,8 +367,9 @@ export class InProcessEventDispatcher {
    * {@linkcode DispatchError}) then carries `notDispatched`, the later events
    * that were not dispatched, and its message says how many. (In collect
    * mode it stops only for what is not a handler failure, such as an aborted
-   * signal or a throwing `onUnhandled`; the failures collected until then go
-   * to `onHandlerError` if given.)
+   * signal or a throwing `onUnhandled`: it then rejects with that error, or,
+   * when handlers had failed before, with a {@linkcode DispatchError} of
+   * those failures whose `cause` is that error.)
    *
    * @param events The events, e.g. from {@linkcode EventRecorder.pullEvents}.
    * @param options `signal`, given to each dispatch.
