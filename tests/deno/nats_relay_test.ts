@@ -4,10 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createEvent } from "../../mod.ts";
-import {
-  type JetStreamPublisher,
-  natsRelay,
-} from "../../nats.ts";
+import { type JetStreamPublisher, natsRelay } from "../../nats.ts";
 
 const UNREACHABLE =
   /^natsRelay: the broker is unreachable, the NATS connection is /;
