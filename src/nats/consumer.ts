@@ -12,6 +12,7 @@ import type { PostgresInbox } from "../postgres/inbox.ts";
 import { describeError } from "../_shared/_messages.ts";
 import { sleep } from "../_shared/_sleep.ts";
 import { isUnstorable } from "../_shared/_text.ts";
+import { reportingTo, settle } from "./_reporting.ts";
 import type {
   JetStreamFetch,
   JetStreamMessage,
@@ -97,9 +98,17 @@ export interface ConsumeEventsOptions {
   /**
    * Told of every failure, which never stops the consumer: a dispatch that
    * failed (the message is nak'ed), a `retryDelayMs` that failed, a message
-   * that is not an event (it is terminated), a pull or an ack that failed
-   * (the broker is away: the consumer pulls again after a second, and an
-   * unacked message comes back).
+   * that is not an event (it is terminated), a pull that failed (the broker
+   * is away: the consumer pulls again after a second). An ack, nak or term
+   * that throws or rejects (a client on a closed connection) is told as an
+   * Error naming the delivery and the event, with the client's error as its
+   * `cause`; the rest of the batch is handled, and JetStream delivers that
+   * message again after the ack wait.
+   *
+   * When `onError` throws (or returns a promise that rejects), the consumer
+   * goes on all the same: that report goes to `console.error`, followed by
+   * an Error saying that `onError` threw, with its error as `cause` (and
+   * should `console.error` throw as well, `consumeEvents` rejects with that).
    *
    * @default {console.error}
    */
@@ -107,7 +116,8 @@ export interface ConsumeEventsOptions {
 }
 
 /**
- * What {@linkcode consumeEvents} did before it stopped.
+ * What {@linkcode consumeEvents} did before it stopped. A message whose ack,
+ * nak or term threw is not counted: JetStream delivers it again.
  *
  * @example Usage
  * ```ts
@@ -221,10 +231,7 @@ export async function consumeEvents(
         expires: expiresMs,
       });
       if (signal.aborted) messages.stop();
-      for await (const message of messages) {
-        await handle(message, settings, counts);
-        if (signal.aborted) break;
-      }
+      await handleBatch(messages, settings, counts);
     } catch (error) {
       // A pull that failed (the broker is away, missed heartbeats) loses
       // nothing: what was not acked comes back.
@@ -238,6 +245,17 @@ export async function consumeEvents(
 }
 
 type Settings = ReturnType<typeof readOptions>;
+
+async function handleBatch(
+  messages: JetStreamFetch,
+  settings: Settings,
+  counts: { acked: number; retried: number; terminated: number },
+): Promise<void> {
+  for await (const message of messages) {
+    await handle(message, settings, counts);
+    if (settings.signal.aborted) break;
+  }
+}
 
 async function handle(
   message: JetStreamMessage,
@@ -253,26 +271,42 @@ async function handle(
       { definitions },
     );
   } catch (error) {
-    message.term(String(error).slice(0, 1_000));
-    counts.terminated++;
     onError(error);
+    if (
+      await settle(() => message.term(String(error).slice(0, 1_000)), {
+        action: "term",
+        message,
+        subject: "a message that is not one of the definitions' events",
+        consequence: "it comes back after the ack wait and is terminated then",
+      }, onError)
+    ) counts.terminated++;
     return;
   }
   try {
     await inbox.handle(name, event, (tx) => dispatcher(tx).dispatch(event));
   } catch (error) {
     onError(error);
-    message.nak(retryDelay(message.info.deliveryCount, event, settings));
-    counts.retried++;
+    const delay = retryDelay(message.info.deliveryCount, event, settings);
+    if (
+      await settle(() => message.nak(delay), {
+        action: "nak",
+        message,
+        subject: `event ${event.eventId}`,
+        consequence:
+          `it comes back after the ack wait instead of the ${delay} ms delay`,
+      }, onError)
+    ) counts.retried++;
     return;
   }
-  try {
-    await message.ackAck();
-    counts.acked++;
-  } catch (error) {
-    // The effects committed: a redelivery finds the inbox's claim.
-    onError(error);
-  }
+  if (
+    await settle(() => message.ackAck(), {
+      action: "ack",
+      message,
+      subject: `event ${event.eventId}`,
+      consequence:
+        "its effects are committed: the redelivery after the ack wait finds the inbox's claim and runs nothing",
+    }, onError)
+  ) counts.acked++;
 }
 
 function readOptions(options: ConsumeEventsOptions) {
@@ -357,7 +391,7 @@ function readOptions(options: ConsumeEventsOptions) {
     signal,
     batch,
     expiresMs,
-    onError,
+    onError: reportingTo(onError),
     retryDelayMs: typeof retryDelayMs == "function"
       ? retryDelayMs
       : () => retryDelayMs,

@@ -5,7 +5,9 @@
 // relay: natsRelay made while the connection is up, closed, and
 // disconnected; what each run did ("published", or the error's message).
 // consumer: consumeEvents over three published events, the first failing
-// its dispatch with a retryDelayMs that throws.
+// its dispatch, twice: with a retryDelayMs that throws (`retryDelayMs`), and
+// with an onError that throws on every report and the default retryDelayMs
+// (`onError`; console.error's lines recorded).
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { PGlite } from "@electric-sql/pglite";
@@ -73,7 +75,10 @@ const OrderPlaced = defineEvent<"order.placed", { orderId: string }>(
   "order.placed",
 );
 
-async function consumerScenario(server: { url: string }) {
+async function consumerScenario(
+  server: { url: string },
+  faulty: "retryDelayMs" | "onError",
+) {
   const nc = await connect({ servers: [server.url], ...RECONNECT_FOREVER });
   const jsm = await jetstreamManager(nc);
   await ensureStream(jsm);
@@ -89,6 +94,9 @@ async function consumerScenario(server: { url: string }) {
   await inbox.migrate();
   const deliveries: string[] = [];
   const errors: string[] = [];
+  const logged: string[] = [];
+  const consoleError = console.error;
+  console.error = (...args: unknown[]) => logged.push(args.join(" "));
   const stop = new AbortController();
   const deadline = setTimeout(() => stop.abort(), 20_000);
   const counts = await consumeEvents({
@@ -112,14 +120,24 @@ async function consumerScenario(server: { url: string }) {
       });
       return dispatcher;
     },
-    retryDelayMs: () => {
-      throw new Error("delay table missing");
-    },
-    onError: (error) => errors.push(String(error)),
+    ...(faulty == "retryDelayMs"
+      ? {
+        retryDelayMs: () => {
+          throw new Error("delay table missing");
+        },
+        onError: (error) => errors.push(String(error)),
+      }
+      : {
+        onError: (error) => {
+          errors.push(String(error));
+          throw new Error("the log shipper is down");
+        },
+      }),
     signal: stop.signal,
     expiresMs: 1_000,
   });
   clearTimeout(deadline);
+  console.error = consoleError;
   const { rows } = await db.query<{ order_id: string }>(
     "SELECT order_id FROM effects ORDER BY order_id",
   );
@@ -129,24 +147,41 @@ async function consumerScenario(server: { url: string }) {
     counts,
     deliveries,
     errors,
+    logged,
     effects: rows.map((row) => row.order_id),
   };
 }
 
-const server = await startNats();
-let serverRuns = true;
-const stoppable = {
-  url: server.url,
-  stop: () => {
-    serverRuns = false;
-    return server.stop();
-  },
-};
-try {
-  const scenario = Deno.args[0] == "consumer"
-    ? consumerScenario
-    : relayScenario;
-  console.log(JSON.stringify(await scenario(stoppable)));
-} finally {
-  if (serverRuns) await server.stop();
+/** Runs `scenario` on a nats-server of its own, stopped after it. */
+async function withServer<T>(
+  scenario: (server: { url: string; stop(): Promise<void> }) => Promise<T>,
+): Promise<T> {
+  const server = await startNats();
+  let serverRuns = true;
+  try {
+    return await scenario({
+      url: server.url,
+      stop: () => {
+        serverRuns = false;
+        return server.stop();
+      },
+    });
+  } finally {
+    if (serverRuns) await server.stop();
+  }
 }
+
+// Both consumer scenarios in one process (one start fewer), each on a
+// server of its own: a message left over from one cannot reach the other.
+console.log(JSON.stringify(
+  Deno.args[0] == "consumer"
+    ? {
+      retryDelayMs: await withServer((server) =>
+        consumerScenario(server, "retryDelayMs")
+      ),
+      onError: await withServer((server) =>
+        consumerScenario(server, "onError")
+      ),
+    }
+    : await withServer(relayScenario),
+));

@@ -33,10 +33,22 @@ interface Settled {
   terms: string[];
 }
 
+/**
+ * Faults injected into a stand-in message: `ackAck` rejects with `ackRejects`
+ * or throws `ackThrows`; `nak` and `term` throw theirs (as a client may on a
+ * closed connection), and then record nothing.
+ */
+interface Faults {
+  ackRejects?: Error;
+  ackThrows?: Error;
+  nakThrows?: Error;
+  termThrows?: Error;
+}
+
 function message(
   json: string,
   deliveryCount = 1,
-  ackFails?: Error,
+  faults: Faults = {},
 ): JetStreamMessage & Settled {
   return {
     info: { deliveryCount },
@@ -48,14 +60,17 @@ function message(
       throw new Error("consumeEvents waits for the server: ackAck");
     },
     ackAck() {
-      if (ackFails) return Promise.reject(ackFails);
+      if (faults.ackThrows) throw faults.ackThrows;
+      if (faults.ackRejects) return Promise.reject(faults.ackRejects);
       this.acked = true;
       return Promise.resolve(true);
     },
     nak(millis) {
+      if (faults.nakThrows) throw faults.nakThrows;
       this.naks.push(millis);
     },
     term(reason) {
+      if (faults.termThrows) throw faults.termThrows;
       this.terms.push(reason ?? "");
     },
   };
@@ -324,17 +339,196 @@ describe("consumeEvents", () => {
     }
   });
 
-  it("reports an ack lost in an outage; the redelivery finds the claim", async () => {
+  it("reports an ack lost in an outage with the delivery and the event; the redelivery finds the claim", async () => {
     const event = OrderPlaced.create({ orderId: "o_1" });
     const lost = new Error("TIMEOUT");
     const messages = [
-      message(json(event), 1, lost),
+      message(json(event), 1, { ackRejects: lost }),
       message(json(event), 2),
     ];
     const { run, errors, effects } = await setup([messages]);
     assert.deepEqual(await run(), { acked: 1, retried: 0, terminated: 0 });
-    assert.deepEqual(errors, [lost]);
+    assert.equal(errors.length, 1);
+    assert.equal((errors[0] as Error).cause, lost);
+    assert.equal(
+      (errors[0] as Error).message,
+      `consumeEvents: ack failed on delivery 1 of event ${event.eventId} (TIMEOUT); its effects are committed: the redelivery after the ack wait finds the inbox's claim and runs nothing`,
+    );
     assert.deepEqual(await effects(), [event.eventId]);
+  });
+
+  it("a term, nak or ack that throws (a client on a closed connection) is reported with the delivery and the event, and the rest of the batch is handled", async () => {
+    // Ledger: the effects table, written by the handler only for the healthy
+    // orders. Were a throw from term, nak or ack to escape the message's
+    // handling (into the pull's catch, as a failed pull), the messages after
+    // it would be neither dispatched nor acked (o_1 and o_2 missing from the
+    // effects), the consumer would pause a second, and the throw would reach
+    // onError bare, without the delivery or the event.
+    const termFault = new Error("connection closed (term)");
+    const invalid = message("not json", 2, { termThrows: termFault });
+    const broken = OrderPlaced.create({ orderId: "o_broken" });
+    const healthy = [
+      OrderPlaced.create({ orderId: "o_1" }),
+      OrderPlaced.create({ orderId: "o_2" }),
+    ];
+    const failure = new Error("the warehouse is down");
+    const nakFault = new Error("connection closed (nak)");
+    const ackFault = new Error("connection closed (ack)");
+    const nakFails = message(json(broken), 3, { nakThrows: nakFault });
+    const ackFails = message(json(healthy[0]!), 1, { ackThrows: ackFault });
+    const acks = message(json(healthy[1]!), 1);
+    const messages = [invalid, nakFails, ackFails, acks];
+    const timers = watchTimers();
+    try {
+      const { run, errors, effects, fake } = await setup(
+        [messages],
+        {},
+        (event, tx, table) =>
+          event.eventId === broken.eventId
+            ? Promise.reject(failure)
+            : tx.query(`INSERT INTO ${table} VALUES ($1)`, [event.eventId]),
+      );
+      // Only what was settled counts: the term, nak and ack that threw do not.
+      assert.deepEqual(await run(), { acked: 1, retried: 0, terminated: 0 });
+      assert.deepEqual(
+        (await effects()).sort(),
+        healthy.map((event) => event.eventId).sort(),
+      );
+      assert.deepEqual(messages.map((m) => m.acked), [
+        false,
+        false,
+        false,
+        true,
+      ]);
+      assert.deepEqual(messages.map((m) => m.naks), [[], [], [], []]);
+      assert.deepEqual(messages.map((m) => m.terms), [[], [], [], []]);
+      assert.equal(errors.length, 5);
+      const [unreadable, termFailed, dispatchFailed, nakFailed, ackFailed] =
+        errors as Error[];
+      assert.equal(unreadable!.name, "InvalidEventError");
+      assert.equal(
+        termFailed!.message,
+        `consumeEvents: term failed on delivery 2 of a message that is not one of the definitions' events (connection closed (term)); it comes back after the ack wait and is terminated then`,
+      );
+      assert.equal(termFailed!.cause, termFault);
+      assert.equal(dispatchFailed!.cause, failure);
+      assert.equal(
+        nakFailed!.message,
+        `consumeEvents: nak failed on delivery 3 of event ${broken.eventId} (connection closed (nak)); it comes back after the ack wait instead of the 4000 ms delay`,
+      );
+      assert.equal(nakFailed!.cause, nakFault);
+      assert.equal(
+        ackFailed!.message,
+        `consumeEvents: ack failed on delivery 1 of event ${
+          healthy[0]!.eventId
+        } (connection closed (ack)); its effects are committed: the redelivery after the ack wait finds the inbox's claim and runs nothing`,
+      );
+      assert.equal(ackFailed!.cause, ackFault);
+      assert.equal(fake.fetches.length, 2, "no pull failed");
+      assert.deepEqual(timers.set, [], "no pause after a failed pull");
+    } finally {
+      timers.restore();
+    }
+  });
+
+  it("an onError that throws or rejects: console.error gets that report, and the consumer and the rest of the batch go on", async () => {
+    // Ledger: the effects table the handler writes, and the console.error
+    // lines. Were onError's throw to escape, the first report (the message
+    // that is not an event) would end the batch: o_1 and o_2 never
+    // dispatched; its throw in the pull's catch would end consumeEvents with
+    // a rejection: o_3, pulled after the failed pull, never dispatched; a
+    // rejection of an async onError left unhandled ends a Deno process (and
+    // fails this test); and a report that reaches neither onError nor
+    // console.error is lost.
+    const invalid = message("not json");
+    const broken = OrderPlaced.create({ orderId: "o_broken" });
+    const healthy = ["o_1", "o_2", "o_3"].map((orderId) =>
+      OrderPlaced.create({ orderId })
+    );
+    const failure = new Error("the warehouse is down");
+    const ackFault = new Error("connection closed (ack)");
+    const pullFault = new Error("heartbeats missed");
+    const nakked = message(json(broken));
+    const ackFails = message(json(healthy[0]!), 1, { ackRejects: ackFault });
+    const acks = [message(json(healthy[1]!)), message(json(healthy[2]!))];
+    const effect = (event: DomainEvent, tx: SqlQueryable, table: string) =>
+      event.eventId === broken.eventId
+        ? Promise.reject(failure)
+        : tx.query(`INSERT INTO ${table} VALUES ($1)`, [event.eventId]);
+    const logged: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args);
+    try {
+      const thrown = new Error("the log shipper is down");
+      const throwing = await setup(
+        [[invalid, nakked, ackFails, acks[0]!], pullFault, [acks[1]!]],
+        {
+          onError: () => {
+            throw thrown;
+          },
+        },
+        effect,
+      );
+      assert.deepEqual(await throwing.run(), {
+        acked: 2,
+        retried: 1,
+        terminated: 1,
+      });
+      assert.deepEqual(
+        (await throwing.effects()).sort(),
+        healthy.map((event) => event.eventId).sort(),
+      );
+      assert.equal(invalid.terms.length, 1);
+      assert.deepEqual(nakked.naks, [1_000]);
+      assert.deepEqual(acks.map((m) => m.acked), [true, true]);
+      // Each report as console.error logs it without onError, then why.
+      const reports = logged.filter((_, index) => index % 2 == 0);
+      const why = logged.filter((_, index) => index % 2 == 1);
+      assert.equal(logged.length, 8);
+      assert.equal((reports[0]![0] as Error).name, "InvalidEventError");
+      assert.equal((reports[1]![0] as Error).cause, failure);
+      assert.equal((reports[2]![0] as Error).cause, ackFault);
+      assert.equal(reports[3]![0], pullFault);
+      assert.ok(reports.every((args) => args.length == 1));
+      for (const [error] of why) {
+        assert.equal(
+          (error as Error).message,
+          "consumeEvents: onError threw (the log shipper is down) on the error logged just before",
+        );
+        assert.equal((error as Error).cause, thrown);
+      }
+
+      // An async onError that rejects: the same, once the rejection comes.
+      logged.length = 0;
+      const rejected = new Error("the log shipper is slow");
+      const rejecting = await setup([[message("nope")]], {
+        onError: () => Promise.reject(rejected),
+      });
+      assert.deepEqual(await rejecting.run(), {
+        acked: 0,
+        retried: 0,
+        terminated: 1,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      assert.equal(logged.length, 2);
+      assert.equal((logged[0]![0] as Error).name, "InvalidEventError");
+      assert.equal((logged[1]![0] as Error).cause, rejected);
+
+      // console.error throwing too: nowhere is left to report to, and the
+      // failure reaches the caller rather than vanish.
+      const unlogged = new Error("stderr is closed");
+      console.error = () => {
+        throw unlogged;
+      };
+      const nowhere = await setup([[message("nope")]], {
+        onError: () => {
+          throw thrown;
+        },
+      });
+      await assert.rejects(nowhere.run(), (error) => error === unlogged);
+    } finally {
+      console.error = original;
+    }
   });
 
   it("survives failed pulls: reports them and pulls again after a pause", async () => {
