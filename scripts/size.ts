@@ -39,11 +39,12 @@ const MEASURES: readonly Measure[] = [
   },
   {
     // NOTIFY wake-up, stats() and events() (#23) took it past DESIGN.md's
-    // 12,000 B: 12,976 B when they landed. The ceiling is that plus 1%.
+    // 12,000 B: 12,976 B when they landed. The ceiling is that plus 1%,
+    // plus the 193 B that batches (#23, item 2) added: 13,077 → 13,270 B.
     name: "PostgresOutbox",
     from: "./postgres",
     goal: 12000,
-    ceiling: 13100,
+    ceiling: 13293,
     without: ["src/dispatch/"],
   },
 ];

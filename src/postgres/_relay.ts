@@ -125,7 +125,7 @@ class RetryLater extends Error {
 const PER_TRANSACTION = 50;
 
 /** Thrown to roll back a transaction in which nothing succeeded yet. */
-const NOTHING_TO_KEEP = new Error("rolled back: nothing to keep");
+const NOTHING_TO_KEEP = {};
 
 /**
  * One batch: claims due publications of the listeners not paused, then runs
@@ -156,26 +156,23 @@ export async function runBatch(
     token,
     JSON.stringify(ids),
   ]);
-  const shares = new Map<string, ClaimedRow[]>();
-  for (const row of rows as ClaimedRow[]) {
-    const share = shares.get(row.listener_id);
-    if (share) share.push(row);
-    else shares.set(row.listener_id, [row]);
-  }
+  const claimed = rows as ClaimedRow[];
   const skipped: string[] = [];
   const problems: unknown[] = [];
   let unrecorded = 0;
-  for (const [id, queue] of shares) {
+  for (const id of new Set(claimed.map((row) => row.listener_id))) {
     const listener = relay.listeners.get(id) as Listener;
+    const queue = claimed.filter((row) => row.listener_id === id);
+    let most = PER_TRANSACTION;
     while (queue.length) {
       // How each failure is recorded, decided when it happens (the breaker
       // counts it then), run once its transaction is over.
       const failures: [string, unknown[]][] = [];
+      const done: ClaimedRow[] = [];
       let taken = 0;
       try {
         result.completed += await inTransaction(relay.db, async (tx) => {
-          const done: string[] = [];
-          for (; queue.length && taken < PER_TRANSACTION; taken++) {
+          for (; queue.length && taken < most; taken++) {
             const row = queue.shift() as ClaimedRow;
             if (listener.breaker?.paused(Date.now())) {
               skipped.push(row.id);
@@ -185,7 +182,7 @@ export async function runBatch(
             const outcome = await run(relay, tx, listener, row, token);
             if (outcome.kind === "completed") {
               listener.breaker?.succeeded();
-              done.push(row.id);
+              done.push(row);
             } else if (outcome.kind !== "lost") {
               failures.push(recording(relay, listener, row, token, outcome));
               if (!done.length) throw NOTHING_TO_KEEP;
@@ -193,20 +190,27 @@ export async function runBatch(
             }
           }
           if (done.length) {
-            await tx.query(relay.sql.complete, [JSON.stringify(done)]);
+            const ids = done.map((row) => row.id);
+            await tx.query(relay.sql.complete, [JSON.stringify(ids)]);
           }
           return done.length;
         });
       } catch (problem) {
-        if (problem !== NOTHING_TO_KEEP) {
+        if (done.length > 1) {
+          // The transaction could not commit (a deferred constraint, say):
+          // its successes run again, one per transaction, so that the one
+          // at fault fails alone.
+          queue.unshift(...done);
+          most = 1;
+        } else if (done.length) {
+          const error = { kind: "failed", error: problem } as const;
+          failures.push(recording(relay, listener, done[0]!, token, error));
+        } else if (problem !== NOTHING_TO_KEEP) {
+          // No transaction (the database is down), or it broke before any
+          // success: the rest of this listener's share waits for its lease.
           problems.push(problem);
-          unrecorded += taken;
-          // No transaction at all (the database is down): the rest of this
-          // listener's share waits for its lease to end.
-          if (!taken) {
-            unrecorded += queue.length;
-            queue.length = 0;
-          }
+          unrecorded += taken + queue.length;
+          queue.length = 0;
         }
       }
       for (const [statement, params] of failures) {

@@ -10,7 +10,11 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { PGlite } from "@electric-sql/pglite";
 import { createEvent, type DomainEvent } from "../../mod.ts";
-import { PostgresOutbox, type PostgresOutboxOptions } from "../../postgres.ts";
+import {
+  type PgPoolLike,
+  PostgresOutbox,
+  type PostgresOutboxOptions,
+} from "../../postgres.ts";
 
 let db: PGlite;
 let prefixes = 0;
@@ -61,7 +65,7 @@ function states(outbox: PostgresOutbox) {
 }
 
 describe("batches: one transaction per listener's share, a savepoint per publication", () => {
-  it("rolls back a failing publication's context.tx writes while its neighbours in the same transaction commit and complete", async () => {
+  it("rolls back a failing publication's context.tx writes while its neighbours in the same transaction commit and complete, 50 at most per transaction", async () => {
     const { outbox, effects } = await fresh({ maxAttempts: 3 });
     const runs = new Map<number, number>();
     outbox.registerAny("writer", async (event, { tx, listenerId }) => {
@@ -73,9 +77,9 @@ describe("batches: one transaction per listener's share, a savepoint per publica
       );
       if (n === 2 && runs.get(n) === 1) throw new Error("n = 2 fails once");
     });
-    await storeIn(outbox, jobs(5));
+    await storeIn(outbox, jobs(60));
     assert.deepEqual(await outbox.processPending(), {
-      completed: 4,
+      completed: 59,
       retried: 1,
       failed: 0,
     });
@@ -85,34 +89,33 @@ describe("batches: one transaction per listener's share, a savepoint per publica
     const written = await rows<{ n: number; txid: string }>(
       `SELECT n, txid::text AS txid FROM ${effects} ORDER BY seq`,
     );
-    assert.deepEqual(written.map((row) => row.n), [0, 1, 3, 4]);
-    // One transaction for the four: this is a batch, not a transaction each
-    // (the test would prove nothing about savepoints otherwise).
-    assert.equal(new Set(written.map((row) => row.txid)).size, 1);
-    assert.deepEqual(await states(outbox), [
-      { status: "completed", attempts: 0 },
-      { status: "completed", attempts: 0 },
-      { status: "pending", attempts: 1 },
-      { status: "completed", attempts: 0 },
-      { status: "completed", attempts: 0 },
-    ]);
+    assert.deepEqual(
+      written.map((row) => row.n),
+      [...Array(60).keys()].filter((n) => n !== 2),
+    );
+    // Two transactions: n = 0..49 (but 2) in the first, 50..59 in the
+    // second. One each would prove nothing about savepoints.
+    const txids = [...new Set(written.map((row) => row.txid))];
+    assert.deepEqual(
+      txids.map((txid) => written.filter((row) => row.txid === txid).length),
+      [49, 10],
+    );
+    const pending = (await states(outbox)).flatMap((state, n) =>
+      state.status === "completed" ? [] : [{ n, ...state }]
+    );
+    assert.deepEqual(pending, [{ n: 2, status: "pending", attempts: 1 }]);
     // The retry runs n = 2 alone: its neighbours are not run again.
     assert.deepEqual(await outbox.processPending(), {
       completed: 1,
       retried: 0,
       failed: 0,
     });
-    assert.deepEqual([...runs].sort(([a], [b]) => a - b), [
-      [0, 1],
-      [1, 1],
-      [2, 2],
-      [3, 1],
-      [4, 1],
-    ]);
-    assert.deepEqual(
-      (await rows<{ n: number }>(`SELECT n FROM ${effects} ORDER BY n`))
-        .map((row) => row.n),
-      [0, 1, 2, 3, 4],
+    for (let n = 0; n < 60; n++) {
+      assert.equal(runs.get(n), n === 2 ? 2 : 1, `n = ${n}`);
+    }
+    assert.equal(
+      (await rows(`SELECT DISTINCT n FROM ${effects}`)).length,
+      60,
     );
   });
 
@@ -238,8 +241,8 @@ describe("batches: one transaction per listener's share, a savepoint per publica
     assert.deepEqual(runs, [0, 1, 3, 2]);
   });
 
-  it("runs every publication of a transaction that cannot commit again once the lease ends (at least once), and rejects naming why", async () => {
-    const { outbox, effects } = await fresh({ leaseMs: 1500 });
+  it("runs the publications of a transaction that cannot commit again one per transaction, so that the one at fault fails alone (its neighbours' context.tx writes once, their listeners at least once)", async () => {
+    const { outbox, effects } = await fresh({ maxAttempts: 3 });
     await db.query(
       `CREATE TABLE ${effects}_checked (n int,
          CONSTRAINT once UNIQUE (n) DEFERRABLE INITIALLY DEFERRED)`,
@@ -250,39 +253,36 @@ describe("batches: one transaction per listener's share, a savepoint per publica
       const n = event.payload.n as number;
       runs.set(n, (runs.get(n) ?? 0) + 1);
       await tx.query(`INSERT INTO ${effects}_checked VALUES ($1)`, [n]);
-      // A duplicate the deferred constraint refuses only at COMMIT.
+      // A duplicate the deferred constraint refuses only at COMMIT, which
+      // no savepoint can single out.
       if (n === 1 && duplicate) {
         await tx.query(`INSERT INTO ${effects}_checked VALUES ($1)`, [n]);
       }
     });
     await storeIn(outbox, jobs(3));
-    await assert.rejects(outbox.processPending(), (error: unknown) => {
-      assert.match(
-        String(error),
-        /outcome of 3 publication\(s\) could not be recorded/,
-      );
-      assert.match(String((error as Error).cause), /once/);
-      return true;
-    });
-    assert.deepEqual(
-      (await states(outbox)).map((state) => state.status),
-      ["pending", "pending", "pending"],
-    );
-    assert.deepEqual(await rows(`SELECT n FROM ${effects}_checked`), []);
-    // Still leased: nothing runs before the lease ends.
+    // Left as it was, the shared transaction would fail at every retry and
+    // n = 0 and n = 2 would never complete, n = 1 never be charged.
     assert.deepEqual(await outbox.processPending(), {
-      completed: 0,
-      retried: 0,
+      completed: 2,
+      retried: 1,
       failed: 0,
     });
+    assert.deepEqual([...runs], [[0, 2], [1, 2], [2, 2]]);
+    assert.deepEqual(await states(outbox), [
+      { status: "completed", attempts: 0 },
+      { status: "pending", attempts: 1 },
+      { status: "completed", attempts: 0 },
+    ]);
+    const [{ last_error }] = await rows<{ last_error: string }>(
+      `SELECT last_error FROM ${outbox.tables.publications} WHERE status = 'pending'`,
+    ) as [{ last_error: string }];
+    assert.match(last_error, /"[a-z0-9_]*once"/);
     duplicate = false;
-    await new Promise((resolve) => setTimeout(resolve, 1600));
     assert.deepEqual(await outbox.processPending(), {
-      completed: 3,
+      completed: 1,
       retried: 0,
       failed: 0,
     });
-    assert.deepEqual([...runs.values()], [2, 2, 2]);
     assert.deepEqual(
       (await rows<{ n: number }>(`SELECT n FROM ${effects}_checked ORDER BY n`))
         .map((row) => row.n),
@@ -385,5 +385,33 @@ describe("batches: one transaction per listener's share, a savepoint per publica
       ),
       [{ status: "completed", n: KEYS * PER_KEY * 2 }],
     );
+  });
+
+  it("leaves a share to its lease when no transaction can begin (the pool lends no client), and rejects saying how many", async () => {
+    const { outbox } = await fresh();
+    const refusing: PgPoolLike = {
+      query: (text, params) => db.query(text, params),
+      connect: () => Promise.reject(new Error("sorry, too many clients")),
+    };
+    const relay = new PostgresOutbox(refusing, {
+      tablePrefix: outbox.tables.events.slice(0, -6),
+    });
+    let runs = 0;
+    for (const id of ["a", "b"]) relay.registerAny(id, () => void runs++);
+    await storeIn(relay, jobs(3));
+    await assert.rejects(relay.processPending(), (error: unknown) => {
+      assert.match(
+        String(error),
+        /outcome of 6 publication\(s\) could not be recorded/,
+      );
+      assert.match(String((error as Error).cause), /too many clients/);
+      return true;
+    });
+    assert.equal(runs, 0);
+    const leased = await rows<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${outbox.tables.publications}
+       WHERE status = 'pending' AND locked_until > now()`,
+    );
+    assert.deepEqual(leased, [{ n: 6 }]);
   });
 });
