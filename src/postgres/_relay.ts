@@ -134,10 +134,11 @@ const NOTHING_TO_KEEP = {};
  * completes the successes of a transaction in one statement before its
  * commit. A failure rolls back to its savepoint (the whole transaction while
  * nothing succeeded in it yet, the next ones then start another) and is
- * recorded after the transaction. One publication's outcome never stops the
- * others: when the database refuses to record one, or a transaction cannot
- * commit (its publications run again once their lease ends), the rest still
- * run, and the batch rejects at the end with that error.
+ * recorded after the transaction. A transaction that cannot commit runs its
+ * successes again, one per transaction. One publication's outcome never
+ * stops the others: when the database refuses to record one, or no
+ * transaction can begin (the rest of that share runs again once its lease
+ * ends), the rest still run, and the batch rejects at the end with that error.
  */
 export async function runBatch(
   relay: Relay,

@@ -21,7 +21,8 @@ export interface OutboxStatements {
   /**
    * $1 id, $2 lease token → a row while this claim still holds the
    * publication. It waits for the row lock rather than skipping it: another
-   * relay's claim statement may hold it for a moment (and then passes it by).
+   * relay's claim statement may hold it for a moment (and then passes it by),
+   * or the batch of a relay that took it over, until that one commits.
    */
   readonly lock: string;
   /** $1 ids JSON. */

@@ -76,10 +76,11 @@ interface FailedRow {
  * It takes a `pg` Pool or a PGlite instance as they are and imports neither.
  * Each listener runs under a savepoint of its own in a transaction, exposed
  * as `context.tx`, in which its publication is marked completed (shared with
- * its listener's other publications of the batch): what a listener writes through
- * `context.tx` happens exactly once, anything else (an email, an HTTP call)
- * at least once. Publications run oldest due first; with `orderingKey`,
- * those of one key run in store order, one at a time per listener.
+ * its listener's other publications of the batch): what a listener writes
+ * through `context.tx` happens exactly once, anything else (an email, an
+ * HTTP call) at least once. Publications run oldest due first; with
+ * `orderingKey`, those of one key run in store order, one at a time per
+ * listener.
  *
  * @example Store in the caller's transaction, then relay
  * ```ts
