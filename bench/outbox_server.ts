@@ -238,7 +238,7 @@ try {
     );
   }
   // Issue #23: latency, throughput against graphile-worker, stats().
-  console.log(`\n${await peerFigures(server.url, pool)}`);
+  console.log(`\n${await peerFigures(server.url, pool, server.dir)}`);
   await pool.end();
 } catch (error) {
   console.error(error);

@@ -17,6 +17,7 @@ const here = (file: string) => new URL(file, import.meta.url).pathname;
 const running = new Set<Deno.ChildProcess>();
 
 interface Child {
+  readonly pid: number;
   go(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -43,6 +44,7 @@ async function spawnReady(script: string, args: string[]): Promise<Child> {
   })();
   const writer = child.stdin.getWriter();
   return {
+    pid: child.pid,
     go: () => writer.write(new TextEncoder().encode("go\n")),
     async stop() {
       await writer.close();
@@ -119,17 +121,44 @@ async function graphileLatency(url: string, pool: pg.Pool) {
   return await latencies(pool, "gw_effects");
 }
 
+/**
+ * CPU time in ms from /proc: of process `pid` itself, or (`children`) of
+ * its children that ended, as the postmaster counts its backends.
+ */
+function cpuMs(pid: number, children = false): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`)
+    .replace(/^.*\) /, "").split(" ");
+  const at = children ? 13 : 11; // utime, stime (or cutime, cstime)
+  return (Number(fields[at]) + Number(fields[at + 1])) * 10;
+}
+
+/** The server's main process, whose ended children are its backends. */
+let postmaster = 0;
+
+interface Drained {
+  readonly rate: number;
+  /** CPU per job, µs: the workers' processes and the server's backends. */
+  readonly cpu: number;
+}
+
 async function drain(
   pool: pg.Pool,
   table: string,
   children: Child[],
-): Promise<number> {
+): Promise<Drained> {
+  const processes = () =>
+    children.reduce((sum, child) => sum + cpuMs(child.pid), 0);
+  const [before, serverBefore] = [processes(), cpuMs(postmaster, true)];
   const started = performance.now();
   await Promise.all(children.map((child) => child.go()));
   await until(pool, table, JOBS);
   const seconds = (performance.now() - started) / 1000;
+  const used = processes() - before;
+  // Their backends end with them; the postmaster then counts their CPU.
   await Promise.all(children.map((child) => child.stop()));
-  return JOBS / seconds;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const server = cpuMs(postmaster, true) - serverBefore;
+  return { rate: JOBS / seconds, cpu: (used + server) * 1000 / JOBS };
 }
 
 async function outboxDrain(url: string, pool: pg.Pool, relays: number) {
@@ -199,8 +228,18 @@ async function statsOnBigTable(pool: pg.Pool) {
 
 const met = (ok: boolean) => ok ? "met" : "not met";
 
-/** Runs the figures of issue #23 on the server at `url`; returns Markdown. */
-export async function peerFigures(url: string, pool: pg.Pool): Promise<string> {
+/**
+ * Runs the figures of issue #23 on the server at `url`, whose data directory
+ * is `dir`; returns Markdown.
+ */
+export async function peerFigures(
+  url: string,
+  pool: pg.Pool,
+  dir: string,
+): Promise<string> {
+  postmaster = Number(
+    Deno.readTextFileSync(`${dir}/postmaster.pid`).split("\n")[0],
+  );
   try {
     return await figures(url, pool);
   } finally {
@@ -226,7 +265,7 @@ async function figures(url: string, pool: pg.Pool): Promise<string> {
     `| graphile-worker 0.16.6 | ${graphileLate.p50} ms | ${graphileLate.p99} ms | (peer) |`,
     "",
   );
-  const rates: Record<string, number> = {};
+  const rates: Record<string, Drained> = {};
   for (const processes of [1, 4]) {
     rates[`g${processes}`] = await graphileDrain(url, pool, processes);
     rates[`o${processes}`] = await outboxDrain(url, pool, processes);
@@ -235,16 +274,19 @@ async function figures(url: string, pool: pg.Pool): Promise<string> {
     `**drain throughput** (${
       JOBS.toLocaleString("en")
     } jobs/publications, each writing one row — the outbox's through \`context.tx\` — in separate processes: relays on default options, graphile-worker workers at concurrency 10)\n`,
-    "| processes | graphile-worker | outbox | ratio | goal |",
-    "| --------: | --------------: | -----: | ----: | ---- |",
+    "| processes | graphile-worker | outbox | ratio | goal | CPU per job, graphile-worker / outbox (workers + server) |",
+    "| --------: | --------------: | -----: | ----: | ---- | ---: |",
   );
   for (const [processes, goal] of [[1, 2], [4, 3]] as const) {
     const g = rates[`g${processes}`]!;
     const o = rates[`o${processes}`]!;
+    const ratio = o.rate / g.rate;
     lines.push(
-      `| ${processes} | ${Math.round(g).toLocaleString("en")}/s | ${
-        Math.round(o).toLocaleString("en")
-      }/s | ${(o / g).toFixed(2)}× | ≥ ${goal}×: ${met(o / g >= goal)} |`,
+      `| ${processes} | ${Math.round(g.rate).toLocaleString("en")}/s | ${
+        Math.round(o.rate).toLocaleString("en")
+      }/s | ${ratio.toFixed(2)}× | ≥ ${goal}×: ${met(ratio >= goal)} | ${
+        Math.round(g.cpu)
+      } / ${Math.round(o.cpu)} µs (${(g.cpu / o.cpu).toFixed(2)}×) |`,
     );
   }
   const stats = await statsOnBigTable(pool);

@@ -121,12 +121,24 @@ class RetryLater extends Error {
   }
 }
 
+/** At most this many publications share a transaction (docs/outbox.md). */
+const PER_TRANSACTION = 50;
+
+/** Thrown to roll back a transaction in which nothing succeeded yet. */
+const NOTHING_TO_KEEP = {};
+
 /**
- * One batch: claims due publications of the listeners not paused, runs each
- * in its own transaction and records its outcome. One publication's outcome
- * never stops the others: when the database refuses to record one (it is
- * down, say), the rest still run, and the batch rejects at the end with that
- * error; the publication runs again once its lease ends.
+ * One batch: claims due publications of the listeners not paused, then runs
+ * each listener's share in transactions of up to
+ * {@linkcode PER_TRANSACTION}, each publication under a savepoint, and
+ * completes the successes of a transaction in one statement before its
+ * commit. A failure rolls back to its savepoint (the whole transaction while
+ * nothing succeeded in it yet, the next ones then start another) and is
+ * recorded after the transaction. A transaction that cannot commit runs its
+ * successes again, one per transaction. One publication's outcome never
+ * stops the others: when the database refuses to record one, or no
+ * transaction can begin (the rest of that share runs again once its lease
+ * ends), the rest still run, and the batch rejects at the end with that error.
  */
 export async function runBatch(
   relay: Relay,
@@ -145,20 +157,73 @@ export async function runBatch(
     token,
     JSON.stringify(ids),
   ]);
+  const claimed = rows as ClaimedRow[];
   const skipped: string[] = [];
   const problems: unknown[] = [];
-  for (const row of rows as ClaimedRow[]) {
-    const listener = relay.listeners.get(row.listener_id) as Listener;
-    if (listener.breaker?.paused(Date.now())) {
-      skipped.push(row.id);
-      continue;
-    }
-    try {
-      const outcome = await run(relay, listener, row, token);
-      const counted = await record(relay, listener, row, token, outcome);
-      if (counted) result[counted]++;
-    } catch (problem) {
-      problems.push(problem);
+  let unrecorded = 0;
+  for (const id of new Set(claimed.map((row) => row.listener_id))) {
+    const listener = relay.listeners.get(id) as Listener;
+    const queue = claimed.filter((row) => row.listener_id === id);
+    let most = PER_TRANSACTION;
+    while (queue.length) {
+      // How each failure is recorded, decided when it happens (the breaker
+      // counts it then), run once its transaction is over.
+      const failures: [string, unknown[]][] = [];
+      const done: ClaimedRow[] = [];
+      let taken = 0;
+      try {
+        result.completed += await inTransaction(relay.db, async (tx) => {
+          for (; queue.length && taken < most; taken++) {
+            const row = queue.shift() as ClaimedRow;
+            if (listener.breaker?.paused(Date.now())) {
+              skipped.push(row.id);
+              continue;
+            }
+            await tx.query("SAVEPOINT outbox");
+            const outcome = await run(relay, tx, listener, row, token);
+            if (outcome.kind === "completed") {
+              listener.breaker?.succeeded();
+              done.push(row);
+            } else if (outcome.kind !== "lost") {
+              failures.push(recording(relay, listener, row, token, outcome));
+              if (!done.length) throw NOTHING_TO_KEEP;
+              await tx.query("ROLLBACK TO SAVEPOINT outbox");
+            }
+          }
+          if (done.length) {
+            const ids = done.map((row) => row.id);
+            await tx.query(relay.sql.complete, [JSON.stringify(ids)]);
+          }
+          return done.length;
+        });
+      } catch (problem) {
+        if (done.length > 1) {
+          // The transaction could not commit (a deferred constraint, say):
+          // its successes run again, one per transaction, so that the one
+          // at fault fails alone.
+          queue.unshift(...done);
+          most = 1;
+        } else if (done.length) {
+          const error = { kind: "failed", error: problem } as const;
+          failures.push(recording(relay, listener, done[0]!, token, error));
+        } else if (problem !== NOTHING_TO_KEEP) {
+          // No transaction (the database is down), or it broke before any
+          // success: the rest of this listener's share waits for its lease.
+          problems.push(problem);
+          unrecorded += taken + queue.length;
+          queue.length = 0;
+        }
+      }
+      for (const [statement, params] of failures) {
+        try {
+          const { rows } = await relay.db.query(statement, params);
+          const status = (rows[0] as { status?: string } | undefined)?.status;
+          if (status) result[status === "failed" ? "failed" : "retried"]++;
+        } catch (problem) {
+          problems.push(problem);
+          unrecorded++;
+        }
+      }
     }
   }
   if (skipped.length) {
@@ -166,15 +231,20 @@ export async function runBatch(
   }
   if (problems.length) {
     throw new Error(
-      `processPending: the outcome of ${problems.length} publication(s) could not be recorded; they run again once their lease ends`,
+      `processPending: the outcome of ${unrecorded} publication(s) could not be recorded; they run again once their lease ends`,
       { cause: problems[0] },
     );
   }
   return result;
 }
 
+/**
+ * Runs one publication inside `tx`, after its savepoint; never rejects. A
+ * listener that leaves `tx` aborted (it caught a failed statement) fails.
+ */
 async function run(
   relay: Relay,
+  tx: SqlQueryable,
   listener: Listener,
   row: ClaimedRow,
   token: string,
@@ -185,27 +255,24 @@ async function run(
       definition: listener.definition,
       maxLength: row.body.length,
     });
-    const ran = await inTransaction(relay.db, async (tx) => {
-      const held = await tx.query(relay.sql.lock, [row.id, token]);
-      if (!held.rows.length) return false;
-      const context = relay.context(tx, listener.id, row.attempts + 1, event);
-      context.retryLater = (ms: number): never => {
-        checkArgument(
-          Number.isInteger(ms) && ms >= 0 && ms <= MAX_DELAY_MS,
-          "retryLater",
-          `an integer from 0 to ${MAX_DELAY_MS} (ms)`,
-          ms,
-        );
-        later = new RetryLater(ms);
-        throw later;
-      };
-      const { handler } = listener;
-      if (typeof handler === "function") await handler(event, context);
-      else await handler.handle(event, context);
-      await tx.query(relay.sql.complete, [row.id]);
-      return true;
-    });
-    return { kind: ran ? "completed" : "lost" };
+    const held = await tx.query(relay.sql.lock, [row.id, token]);
+    if (!held.rows.length) return { kind: "lost" };
+    const context = relay.context(tx, listener.id, row.attempts + 1, event);
+    context.retryLater = (ms: number): never => {
+      checkArgument(
+        Number.isInteger(ms) && ms >= 0 && ms <= MAX_DELAY_MS,
+        "retryLater",
+        `an integer from 0 to ${MAX_DELAY_MS} (ms)`,
+        ms,
+      );
+      later = new RetryLater(ms);
+      throw later;
+    };
+    const { handler } = listener;
+    if (typeof handler === "function") await handler(event, context);
+    else await handler.handle(event, context);
+    await tx.query("RELEASE SAVEPOINT outbox");
+    return { kind: "completed" };
   } catch (error) {
     // Only the retryLater that ended the run, or the cause of what ended it:
     // one caught inside the listener, followed by another failure, is that
@@ -223,27 +290,6 @@ function causeOf(thrown: unknown): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** Records an outcome; returns what it counts as, or undefined (lease lost). */
-async function record(
-  relay: Relay,
-  listener: Listener,
-  row: ClaimedRow,
-  token: string,
-  outcome: Outcome,
-): Promise<keyof ProcessPendingResult | undefined> {
-  if (outcome.kind === "lost") return undefined;
-  if (outcome.kind === "completed") {
-    listener.breaker?.succeeded();
-    return "completed";
-  }
-  const status = await statusOf(
-    relay.db,
-    ...recording(relay, listener, row, token, outcome),
-  );
-  if (status === undefined) return undefined;
-  return status === "failed" ? "failed" : "retried";
 }
 
 /** The statement and parameters that record a failure or a retryLater. */
@@ -270,13 +316,4 @@ function recording(
       storableText(note, MAX_ERROR_TEXT / 2)
     : text;
   return [sql.fail, [row.id, token, recorded, delay, settings.maxAttempts]];
-}
-
-async function statusOf(
-  db: PostgresDatabase,
-  statement: string,
-  params: unknown[],
-): Promise<unknown> {
-  const { rows } = await db.query(statement, params);
-  return (rows[0] as { status?: unknown } | undefined)?.status;
 }

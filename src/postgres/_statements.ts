@@ -21,10 +21,11 @@ export interface OutboxStatements {
   /**
    * $1 id, $2 lease token → a row while this claim still holds the
    * publication. It waits for the row lock rather than skipping it: another
-   * relay's claim statement may hold it for a moment (and then passes it by).
+   * relay's claim statement may hold it for a moment (and then passes it by),
+   * or the batch of a relay that took it over, until that one commits.
    */
   readonly lock: string;
-  /** $1 id. */
+  /** $1 ids JSON. */
   readonly complete: string;
   /** $1 id, $2 lease token, $3 error text, $4 retry delay ms or null to fail now, $5 max attempts → { status }. */
   readonly fail: string;
@@ -97,13 +98,11 @@ export function outboxStatements(prefix: string): OutboxStatements {
         ORDER BY n
         ON CONFLICT (event_id) DO NOTHING
         RETURNING event_id, ordering_key
-      ), targets AS (
-        SELECT n, i, l
-        FROM json_to_recordset($2::text::json) AS target(n int, i uuid, l text)
       ), created AS (
         INSERT INTO ${publications} (event_id, listener_id, ordering_key)
         SELECT t.i, t.l, e.ordering_key
-        FROM targets AS t JOIN inserted AS e ON e.event_id = t.i
+        FROM json_to_recordset($2::text::json) AS t(n int, i uuid, l text)
+        JOIN inserted AS e ON e.event_id = t.i
         ORDER BY t.n
         RETURNING 1
       ), notified AS (
@@ -145,7 +144,8 @@ export function outboxStatements(prefix: string): OutboxStatements {
     complete: `UPDATE ${publications}
       SET status = 'completed', completed_at = now(), locked_until = NULL,
         lease_token = NULL
-      WHERE id = $1::text::bigint`,
+      WHERE id = ANY (ARRAY(
+        SELECT json_array_elements_text($1::text::json)::bigint))`,
     fail: `UPDATE ${publications}
       SET attempts = attempts + 1, last_error = $3::text,
         status = CASE WHEN $4::float8 IS NULL OR attempts + 1 >= $5::int
@@ -167,7 +167,8 @@ export function outboxStatements(prefix: string): OutboxStatements {
     release: `UPDATE ${publications}
       SET locked_until = NULL, lease_token = NULL
       WHERE lease_token = $1::text::uuid AND status = 'pending'
-        AND id IN (SELECT json_array_elements_text($2::text::json)::bigint)`,
+        AND id = ANY (ARRAY(
+          SELECT json_array_elements_text($2::text::json)::bigint))`,
     backfill: "WITH created AS (" +
       `INSERT INTO ${publications} (event_id, listener_id, ordering_key)` +
       ` SELECT event_id, $1::text, ordering_key FROM ${events}` +

@@ -70,11 +70,13 @@ interface FailedRow {
  * succeeds, so a crash between the commit and the listeners loses nothing.
  *
  * It takes a `pg` Pool or a PGlite instance as they are and imports neither.
- * Each listener runs in its own transaction, exposed as `context.tx`, in
- * which its publication is marked completed: what a listener writes through
- * `context.tx` happens exactly once, anything else (an email, an HTTP call)
- * at least once. Publications run oldest due first; with `orderingKey`,
- * those of one key run in store order, one at a time per listener.
+ * Each listener runs under a savepoint of its own in a transaction, exposed
+ * as `context.tx`, in which its publication is marked completed (shared with
+ * its listener's other publications of the batch): what a listener writes
+ * through `context.tx` happens exactly once, anything else (an email, an
+ * HTTP call) at least once. Publications run oldest due first; with
+ * `orderingKey`, those of one key run in store order, one at a time per
+ * listener.
  *
  * @example Store in the caller's transaction, then relay
  * ```ts
@@ -218,10 +220,10 @@ export class PostgresOutbox {
   /**
    * Claims due publications of the listeners registered here (with
    * `FOR UPDATE SKIP LOCKED` and a lease of `leaseMs`, so relays never share
-   * one) and runs each listener in its own transaction, where its
-   * publication is marked completed. A failure rolls that transaction back,
-   * records the error and schedules a retry, or fails the publication at
-   * `maxAttempts`.
+   * one) and runs each listener's share in one transaction (up to 50), each
+   * publication under a savepoint, completing the successes before the
+   * commit. A failure rolls back to its savepoint, records the error and
+   * schedules a retry, or fails the publication at `maxAttempts`.
    *
    * @param options How many publications to claim at most.
    * @returns How many completed, will be retried, and failed for good.

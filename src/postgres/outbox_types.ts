@@ -82,8 +82,9 @@ export interface PostgresOutboxOptions {
  */
 export interface OutboxContext {
   /**
-   * The transaction the listener runs in: the publication is marked
-   * completed in it, so what the listener writes through it commits
+   * The transaction the listener runs in, under a savepoint of its own (the
+   * listener's other publications of the batch share it): the publication is
+   * marked completed in it, so what the listener writes through it commits
    * together with the completion, or not at all.
    */
   readonly tx: SqlQueryable;

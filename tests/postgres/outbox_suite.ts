@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
 import { createEvent, type DomainEvent } from "../../mod.ts";
-import { PostgresOutbox } from "../../postgres.ts";
+import { PostgresOutbox, type PostgresOutboxOptions } from "../../postgres.ts";
 import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
 // Wake-up on commit (issue #23), with its own server.
 import "./outbox_notify.ts";
@@ -433,5 +433,192 @@ describe("PostgresOutbox on a real PostgreSQL server", () => {
     });
     assert.equal(runs, 4);
     assert.deepEqual(await outbox.failed(), []);
+  });
+});
+
+// Batches (issue #23): each listener's share of a claimed batch runs in one
+// transaction, each publication under a savepoint. The ledgers are tables
+// the listeners write through context.tx (with txid_current(), to show that
+// a batch shared one transaction) and counts of runs kept in this process.
+describe("PostgresOutbox batches on a real PostgreSQL server", () => {
+  /** A relay of `prefix` on a pool of its own. */
+  function relayOn(prefix: string, options: PostgresOutboxOptions = {}) {
+    const own = new pg.Pool({ connectionString: server.url, max: 3 });
+    const outbox = new PostgresOutbox(own, {
+      tablePrefix: prefix,
+      retryDelayMs: 0,
+      ...options,
+    });
+    return { outbox, end: () => own.end() };
+  }
+
+  it("rolls back a failing publication's context.tx writes while its neighbours in the same transaction commit and complete, and runs no neighbour again", async () => {
+    const prefix = "batch_";
+    await prepare(prefix, []);
+    await pool.query(`ALTER TABLE ${prefix}effects ADD COLUMN txid bigint`);
+    const { outbox, end } = relayOn(prefix, { circuitBreaker: false });
+    const runs = new Map<number, number>();
+    const failing = new Set([0, 13, 14, 49]);
+    outbox.registerAny("writer", async (event, { tx, listenerId }) => {
+      const n = event.payload.n as number;
+      runs.set(n, (runs.get(n) ?? 0) + 1);
+      await tx.query(
+        `INSERT INTO ${prefix}effects VALUES ($1::text::uuid, $2::text, txid_current())`,
+        [event.eventId, listenerId],
+      );
+      if (failing.has(n) && runs.get(n) === 1) throw new Error(`${n} fails`);
+    });
+    await storeEvents(outbox, 50);
+    try {
+      assert.deepEqual(await outbox.processPending({ limit: 50 }), {
+        completed: 46,
+        retried: 4,
+        failed: 0,
+      });
+      // Without a savepoint per publication, the failures' rows would be
+      // there, or their neighbours' gone; one txid shows it was one batch.
+      const { rows } = await pool.query<{ n: number; txids: number }>(
+        `SELECT count(*)::int AS n, count(DISTINCT txid)::int AS txids FROM ${prefix}effects`,
+      );
+      assert.deepEqual(rows, [{ n: 46, txids: 1 }]);
+      assert.deepEqual(await outbox.processPending({ limit: 50 }), {
+        completed: 4,
+        retried: 0,
+        failed: 0,
+      });
+      // A neighbour run again after a failure would count 2 here.
+      for (let n = 0; n < 50; n++) {
+        assert.equal(runs.get(n), failing.has(n) ? 2 : 1, `n = ${n}`);
+      }
+      assert.deepEqual(await tally(prefix), {
+        statuses: { completed: 50 },
+        effects: 50,
+        pairs: 50,
+        most: 1,
+      });
+    } finally {
+      await end();
+    }
+  });
+
+  it("lets another relay take over the publications of a batch not started when its lease ends, and never completes them twice", async () => {
+    const prefix = "batch_lease_";
+    await prepare(prefix, []);
+    const slow = relayOn(prefix, { leaseMs: 300 });
+    const other = relayOn(prefix);
+    const runs = { slow: [] as number[], other: [] as number[] };
+    let started!: () => void;
+    const slowStarted = new Promise<void>((resolve) => started = resolve);
+    let finished!: () => void;
+    const otherFinished = new Promise<void>((resolve) => finished = resolve);
+    for (const [name, relay] of [["slow", slow], ["other", other]] as const) {
+      relay.outbox.registerAny("writer", async (event, { tx, listenerId }) => {
+        const n = event.payload.n as number;
+        runs[name].push(n);
+        await tx.query(
+          `INSERT INTO ${prefix}effects VALUES ($1::text::uuid, $2::text)`,
+          [event.eventId, listenerId],
+        );
+        // The first one outlives the lease of its batch, until the other
+        // relay is done.
+        if (name === "slow" && n === 0) {
+          started();
+          await otherFinished;
+        }
+      });
+    }
+    await storeEvents(slow.outbox, 4);
+    try {
+      const slowBatch = slow.outbox.processPending();
+      await slowStarted;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      // n = 1..3 are not started: their rows are not locked, their lease
+      // has ended. (Had the batch locked them all at its start, this relay
+      // would get none of them until the slow one commits.)
+      const taken = await other.outbox.processPending().finally(finished);
+      assert.deepEqual(taken, { completed: 3, retried: 0, failed: 0 });
+      // The slow relay finds them taken over: it neither runs nor completes
+      // them (without the per-publication lease check, they would run
+      // twice and the effects below count 2).
+      assert.deepEqual(await slowBatch, {
+        completed: 1,
+        retried: 0,
+        failed: 0,
+      });
+      assert.deepEqual(runs, { slow: [0], other: [1, 2, 3] });
+      assert.deepEqual(await tally(prefix), {
+        statuses: { completed: 4 },
+        effects: 4,
+        pairs: 4,
+        most: 1,
+      });
+    } finally {
+      await Promise.all([slow.end(), other.end()]);
+    }
+  });
+
+  it("ordering per key under batches of 4 concurrent relays, with failures and retries: each key in store order, 0 lost, 0 duplicated", async () => {
+    const prefix = "batch_ordered_";
+    await prepare(prefix, []);
+    const KEYS = 20, PER_KEY = 12;
+    const relays = [0, 1, 2, 3].map(() =>
+      relayOn(prefix, {
+        maxAttempts: 100,
+        circuitBreaker: false,
+        orderingKey: (event) => event.payload.key as string,
+      })
+    );
+    const runs = new Map<string, number>();
+    for (const { outbox } of relays) {
+      for (const id of ["ship", "bill"]) {
+        outbox.registerAny(id, async (event, { tx, listenerId }) => {
+          const { key, n } = event.payload as { key: string; n: number };
+          const name = `${listenerId}:${key}:${n}`;
+          runs.set(name, (runs.get(name) ?? 0) + 1);
+          await tx.query(
+            `INSERT INTO ${prefix}ordered (key, n, listener) VALUES ($1, $2, $3)`,
+            [key, n, listenerId],
+          );
+          // Every fourth event fails on its first run: its key waits.
+          if (n % 4 === 1 && runs.get(name) === 1) throw new Error(name);
+        });
+      }
+    }
+    const events: DomainEvent[] = [];
+    for (let n = 0; n < PER_KEY; n++) {
+      for (let k = 0; k < KEYS; k++) {
+        events.push(createEvent("order.step", { key: `order-${k}`, n }));
+      }
+    }
+    await inTransaction((client) => relays[0]!.outbox.store(client, events));
+    try {
+      await Promise.all(relays.map(async ({ outbox }) => {
+        while (await pendingOf(prefix) > 0) {
+          const { completed, retried } = await outbox.processPending({
+            limit: 25,
+          });
+          if (!completed && !retried) {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+        }
+      }));
+    } finally {
+      await Promise.all(relays.map(({ end }) => end()));
+    }
+    // In run order (seq), each listener and key must read
+    // 0, 1, ..., 11: a lost event leaves a gap, a duplicate repeats an n, a
+    // batch running a key's publication before an earlier one swaps two.
+    const { rows } = await pool.query(
+      `SELECT listener, key, array_agg(n ORDER BY seq) AS ns
+       FROM ${prefix}ordered GROUP BY listener, key`,
+    );
+    assert.equal(rows.length, KEYS * 2);
+    const expected = [...Array(PER_KEY).keys()];
+    for (
+      const row of rows as { listener: string; key: string; ns: number[] }[]
+    ) {
+      assert.deepEqual(row.ns, expected, `${row.listener} ${row.key}`);
+    }
+    assert.equal(await pendingOf(prefix), 0);
   });
 });
