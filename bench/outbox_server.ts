@@ -10,7 +10,9 @@
  *    pool of 2 connections, in this process), listeners writing one row
  *    through `context.tx`.
  * 3. bench/outbox/peer.ts (issue #23): creation-to-listener latency, drain
- *    throughput against graphile-worker in separate processes, and
+ *    throughput against graphile-worker (concurrency 10) in separate
+ *    processes, the relays on default options and then at `concurrency: 10`
+ *    (with `limit: 500`), as the table says, and
  *    outbox.stats() over 1,000,000 completed publications.
  *
  * `BENCH_OUTBOX=drain deno task bench:outbox` runs only the drain

@@ -1,7 +1,9 @@
 // The figures of issue #23 in bench:outbox (called by bench/outbox_server.ts
 // with its server): creation-to-listener latency, drain throughput against
-// graphile-worker doing the same work per job in separate processes, and
-// outbox.stats() over 1,000,000 completed publications. Returns Markdown.
+// graphile-worker doing the same work per job in separate processes (relays
+// on default options, then at graphile-worker's concurrency of 10), and
+// outbox.stats() over 1,000,000 completed publications. Returns Markdown;
+// with drainOnly (BENCH_OUTBOX=drain), the drain throughput alone.
 import type pg from "pg";
 import { runMigrations } from "graphile-worker";
 import { createEvent } from "../../mod.ts";

@@ -132,9 +132,9 @@ const NOTHING_TO_KEEP = {};
  * each listener's share, in `concurrency` parts at once, in transactions of
  * up to {@linkcode PER_TRANSACTION} that lock their rows at their start,
  * each publication under a savepoint, and completes the successes of a
- * transaction in one statement before its commit. A failure rolls back to its savepoint (the whole transaction while
- * nothing succeeded in it yet, the next ones then start another) and is
- * recorded after the transaction. A transaction that cannot commit runs its
+ * transaction in one statement before its commit. A failure rolls back to
+ * its savepoint (the whole transaction while nothing succeeded in it yet,
+ * the next ones then start another) and is recorded after the transaction. A transaction that cannot commit runs its
  * successes again, one per transaction. One publication's outcome never
  * stops the others: when the database refuses to record one, or no
  * transaction can begin (the rest of that share runs again once its lease

@@ -175,7 +175,8 @@ export interface ProcessPendingOptions {
    * many parts. Give the pool at least this many connections, plus one for
    * every listener that uses the pool itself rather than `context.tx` (and,
    * for `start`, one listening for commits); fewer, and such listeners wait
-   * for a connection that the transactions waiting on them hold.
+   * for a connection that the transactions waiting on them hold. Raise
+   * `limit` with it, to about 50 × `concurrency`.
    *
    * @default {1}
    */
@@ -235,7 +236,8 @@ export interface StartOptions {
    * many parts. Give the pool at least this many connections, plus one for
    * every listener that uses the pool itself rather than `context.tx` (and,
    * for `start`, one listening for commits); fewer, and such listeners wait
-   * for a connection that the transactions waiting on them hold.
+   * for a connection that the transactions waiting on them hold. Raise
+   * `limit` with it, to about 50 × `concurrency`.
    *
    * @default {1}
    */
