@@ -10,8 +10,13 @@
  *    pool of 2 connections, in this process), listeners writing one row
  *    through `context.tx`.
  * 3. bench/outbox/peer.ts (issue #23): creation-to-listener latency, drain
- *    throughput against graphile-worker in separate processes, and
+ *    throughput against graphile-worker (concurrency 10) in separate
+ *    processes, the relays on default options and then at `concurrency: 10`
+ *    (with `limit: 500`), as the table says, and
  *    outbox.stats() over 1,000,000 completed publications.
+ *
+ * `BENCH_OUTBOX=drain deno task bench:outbox` runs only the drain
+ * throughput against graphile-worker (part of 3), for quick iterations.
  *
  * Not named *_bench.ts: `deno bench bench/` (which needs no server) skips it.
  *
@@ -196,6 +201,7 @@ function goalOfStore(size: number, ratio: number): string {
   return `≤ ${goal.toFixed(1)}×: ${ratio <= goal ? "met" : "not met"}`;
 }
 
+const drainOnly = Deno.env.get("BENCH_OUTBOX") === "drain";
 const server = await startPostgres();
 try {
   const pool = new pg.Pool({ connectionString: server.url, max: 4 });
@@ -208,6 +214,11 @@ try {
       new Date().toISOString().slice(0, 10)
     }\n`,
   );
+  if (drainOnly) {
+    console.log(await peerFigures(server.url, pool, server.dir, true));
+    await pool.end();
+    Deno.exit(0);
+  }
   console.log(
     "**store vs. the same rows inserted by hand, one transaction, 3 listeners per event** (median of 15 rounds)\n",
   );

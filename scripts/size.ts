@@ -40,11 +40,13 @@ const MEASURES: readonly Measure[] = [
   {
     // NOTIFY wake-up, stats() and events() (#23) took it past DESIGN.md's
     // 12,000 B: 12,976 B when they landed; 12,691 B after the trim of #22
-    // item 4 and the relay's batches (#23 item 2). The ceiling is that + 1%.
+    // item 4 and the relay's batches (#23 item 2); the ceiling was that + 1%
+    // (12,820 B). The batch lock and the `concurrency` option (#23 drain
+    // throughput) added 216 B (12,907 B): the ceiling rose by exactly that.
     name: "PostgresOutbox",
     from: "./postgres",
     goal: 12000,
-    ceiling: 12820,
+    ceiling: 13036,
     without: ["src/dispatch/"],
   },
 ];

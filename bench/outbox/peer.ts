@@ -1,7 +1,9 @@
 // The figures of issue #23 in bench:outbox (called by bench/outbox_server.ts
 // with its server): creation-to-listener latency, drain throughput against
-// graphile-worker doing the same work per job in separate processes, and
-// outbox.stats() over 1,000,000 completed publications. Returns Markdown.
+// graphile-worker doing the same work per job in separate processes (relays
+// on default options, then at graphile-worker's concurrency of 10), and
+// outbox.stats() over 1,000,000 completed publications. Returns Markdown;
+// with drainOnly (BENCH_OUTBOX=drain), the drain throughput alone.
 import type pg from "pg";
 import { runMigrations } from "graphile-worker";
 import { createEvent } from "../../mod.ts";
@@ -9,6 +11,8 @@ import { PostgresOutbox } from "../../postgres.ts";
 import { fillCompleted } from "../../tests/postgres/outbox_stats.ts";
 
 const JOBS = 10_000;
+/** The relays' `concurrency`: the default, then graphile-worker's. */
+const CONCURRENCIES = [1, 10];
 const TICKS = 200;
 const TICK_MS = 5;
 const here = (file: string) => new URL(file, import.meta.url).pathname;
@@ -161,8 +165,13 @@ async function drain(
   return { rate: JOBS / seconds, cpu: (used + server) * 1000 / JOBS };
 }
 
-async function outboxDrain(url: string, pool: pg.Pool, relays: number) {
-  const prefix = `drain${relays}_`;
+async function outboxDrain(
+  url: string,
+  pool: pg.Pool,
+  relays: number,
+  concurrency: number,
+) {
+  const prefix = `drain${relays}_${concurrency}_`;
   const outbox = await outboxTables(pool, prefix);
   for (let start = 0; start < JOBS; start += 500) {
     const client = await pool.connect();
@@ -180,7 +189,7 @@ async function outboxDrain(url: string, pool: pg.Pool, relays: number) {
   const children = await Promise.all(
     Array.from(
       { length: relays },
-      () => spawnReady("_outbox_relay.ts", [url, prefix]),
+      () => spawnReady("_outbox_relay.ts", [url, prefix, `${concurrency}`]),
     ),
   );
   return await drain(pool, `${prefix}effects`, children);
@@ -236,26 +245,22 @@ export async function peerFigures(
   url: string,
   pool: pg.Pool,
   dir: string,
+  drainOnly = false,
 ): Promise<string> {
   postmaster = Number(
     Deno.readTextFileSync(`${dir}/postmaster.pid`).split("\n")[0],
   );
   try {
-    return await figures(url, pool);
+    return await figures(url, pool, drainOnly);
   } finally {
     for (const child of running) child.kill("SIGKILL");
   }
 }
 
-async function figures(url: string, pool: pg.Pool): Promise<string> {
-  await runMigrations({ connectionString: url });
-  await pool.query(
-    "CREATE TABLE gw_effects (n int NOT NULL, latency_ms float8 NOT NULL)",
-  );
-  const lines: string[] = [];
+async function latencyFigures(url: string, pool: pg.Pool): Promise<string[]> {
   const outboxLate = await outboxLatency(url, pool);
   const graphileLate = await graphileLatency(url, pool);
-  lines.push(
+  return [
     `**creation-to-listener latency** (${TICKS} events, one per transaction every ~${TICK_MS} ms from another process; one relay process on default options / one graphile-worker process, concurrency 10)\n`,
     "| | p50 | p99 | goal |",
     "| --- | --: | --: | --- |",
@@ -264,31 +269,56 @@ async function figures(url: string, pool: pg.Pool): Promise<string> {
     }; p99 ≤ 50 ms: ${met(outboxLate.p99 <= 50)} |`,
     `| graphile-worker 0.16.6 | ${graphileLate.p50} ms | ${graphileLate.p99} ms | (peer) |`,
     "",
+  ];
+}
+
+async function figures(
+  url: string,
+  pool: pg.Pool,
+  drainOnly: boolean,
+): Promise<string> {
+  await runMigrations({ connectionString: url });
+  await pool.query(
+    "CREATE TABLE gw_effects (n int NOT NULL, latency_ms float8 NOT NULL)",
   );
+  const lines: string[] = [];
+  if (!drainOnly) lines.push(...await latencyFigures(url, pool));
   const rates: Record<string, Drained> = {};
   for (const processes of [1, 4]) {
     rates[`g${processes}`] = await graphileDrain(url, pool, processes);
-    rates[`o${processes}`] = await outboxDrain(url, pool, processes);
+    for (const concurrency of CONCURRENCIES) {
+      rates[`o${processes}c${concurrency}`] = await outboxDrain(
+        url,
+        pool,
+        processes,
+        concurrency,
+      );
+    }
   }
   lines.push(
     `**drain throughput** (${
       JOBS.toLocaleString("en")
-    } jobs/publications, each writing one row — the outbox's through \`context.tx\` — in separate processes: relays on default options, graphile-worker workers at concurrency 10)\n`,
-    "| processes | graphile-worker | outbox | ratio | goal | CPU per job, graphile-worker / outbox (workers + server) |",
-    "| --------: | --------------: | -----: | ----: | ---- | ---: |",
+    } jobs/publications, each writing one row — the outbox's through \`context.tx\` — in separate processes: relays on default options (concurrency 1), then at \`concurrency: 10\` (and \`limit: 500\`, 50 per transaction) as graphile-worker's workers, which run at concurrency 10 in every row)\n`,
+    "| processes | outbox concurrency | graphile-worker | outbox | ratio | goal | CPU per job, graphile-worker / outbox (workers + server) |",
+    "| --------: | -----------------: | --------------: | -----: | ----: | ---- | ---: |",
   );
   for (const [processes, goal] of [[1, 2], [4, 3]] as const) {
     const g = rates[`g${processes}`]!;
-    const o = rates[`o${processes}`]!;
-    const ratio = o.rate / g.rate;
-    lines.push(
-      `| ${processes} | ${Math.round(g.rate).toLocaleString("en")}/s | ${
-        Math.round(o.rate).toLocaleString("en")
-      }/s | ${ratio.toFixed(2)}× | ≥ ${goal}×: ${met(ratio >= goal)} | ${
-        Math.round(g.cpu)
-      } / ${Math.round(o.cpu)} µs (${(g.cpu / o.cpu).toFixed(2)}×) |`,
-    );
+    for (const concurrency of CONCURRENCIES) {
+      const o = rates[`o${processes}c${concurrency}`]!;
+      const ratio = o.rate / g.rate;
+      lines.push(
+        `| ${processes} | ${concurrency} | ${
+          Math.round(g.rate).toLocaleString("en")
+        }/s | ${Math.round(o.rate).toLocaleString("en")}/s | ${
+          ratio.toFixed(2)
+        }× | ≥ ${goal}×: ${met(ratio >= goal)} | ${Math.round(g.cpu)} / ${
+          Math.round(o.cpu)
+        } µs (${(g.cpu / o.cpu).toFixed(2)}×) |`,
+      );
+    }
   }
+  if (drainOnly) return lines.join("\n");
   const stats = await statsOnBigTable(pool);
   lines.push(
     "",

@@ -200,8 +200,12 @@ export function readStartOptions(options: unknown):
     Omit<StartOptions, "onError">
   >
   & { onError: StartOptions["onError"] } {
-  checkOptions(options, ["signal", "intervalMs", "limit", "onError"], "start");
-  const { signal, intervalMs = 1000, limit = 100, onError } =
+  checkOptions(
+    options,
+    ["signal", "intervalMs", "limit", "concurrency", "onError"],
+    "start",
+  );
+  const { signal, intervalMs = 1000, limit = 100, concurrency, onError } =
     options as StartOptions;
   checkArgument(
     signal instanceof AbortSignal,
@@ -219,8 +223,14 @@ export function readStartOptions(options: unknown):
     signal,
     intervalMs: checkInteger(intervalMs, "intervalMs", 0, MAX_DELAY_MS),
     limit: checkInteger(limit, "limit", 1, 10_000),
+    concurrency: checkConcurrency(concurrency),
     onError,
   };
+}
+
+/** A `concurrency` option: 1 to 100 transactions at once, 1 by default. */
+export function checkConcurrency(concurrency: unknown = 1): number {
+  return checkInteger(concurrency, "concurrency", 1, 100);
 }
 
 /** PostgreSQL's largest bigint: no publication id is past it. */

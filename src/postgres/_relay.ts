@@ -107,7 +107,7 @@ interface ClaimedRow {
 }
 
 type Outcome =
-  | { readonly kind: "completed" | "lost" }
+  | { readonly kind: "completed" }
   | { readonly kind: "failed"; readonly error: unknown }
   | { readonly kind: "later"; readonly ms: number };
 
@@ -129,12 +129,12 @@ const NOTHING_TO_KEEP = {};
 
 /**
  * One batch: claims due publications of the listeners not paused, then runs
- * each listener's share in transactions of up to
- * {@linkcode PER_TRANSACTION}, each publication under a savepoint, and
- * completes the successes of a transaction in one statement before its
- * commit. A failure rolls back to its savepoint (the whole transaction while
- * nothing succeeded in it yet, the next ones then start another) and is
- * recorded after the transaction. A transaction that cannot commit runs its
+ * each listener's share, in `concurrency` parts at once, in transactions of
+ * up to {@linkcode PER_TRANSACTION} that lock their rows at their start,
+ * each publication under a savepoint, and completes the successes of a
+ * transaction in one statement before its commit. A failure rolls back to
+ * its savepoint (the whole transaction while nothing succeeded in it yet,
+ * the next ones then start another) and is recorded after the transaction. A transaction that cannot commit runs its
  * successes again, one per transaction. One publication's outcome never
  * stops the others: when the database refuses to record one, or no
  * transaction can begin (the rest of that share runs again once its lease
@@ -144,6 +144,7 @@ export async function runBatch(
   relay: Relay,
   limit: number,
   token: string,
+  concurrency: number,
 ): Promise<ProcessPendingResult> {
   const result = { completed: 0, retried: 0, failed: 0 };
   const now = Date.now();
@@ -161,9 +162,16 @@ export async function runBatch(
   const skipped: string[] = [];
   const problems: unknown[] = [];
   let unrecorded = 0;
+  // Each listener's share, in up to `concurrency` parts run at once.
+  const parts: [Listener, ClaimedRow[]][] = [];
   for (const id of new Set(claimed.map((row) => row.listener_id))) {
-    const listener = relay.listeners.get(id) as Listener;
-    const queue = claimed.filter((row) => row.listener_id === id);
+    const share = claimed.filter((row) => row.listener_id === id);
+    const size = Math.ceil(share.length / concurrency);
+    for (let at = 0; at < share.length; at += size) {
+      parts.push([relay.listeners.get(id)!, share.slice(at, at + size)]);
+    }
+  }
+  const runPart = async (listener: Listener, queue: ClaimedRow[]) => {
     let most = PER_TRANSACTION;
     while (queue.length) {
       // How each failure is recorded, decided when it happens (the breaker
@@ -172,30 +180,36 @@ export async function runBatch(
       const done: ClaimedRow[] = [];
       let taken = 0;
       try {
-        result.completed += await inTransaction(relay.db, async (tx) => {
+        const completed = await inTransaction(relay.db, async (tx) => {
+          const ids = JSON.stringify(queue.slice(0, most).map((row) => row.id));
+          const held = await tx.query(relay.sql.lock, [token, ids]);
+          const ours = new Set(held.rows.map((row) => (row as ClaimedRow).id));
+          await tx.query("SAVEPOINT outbox");
           for (; queue.length && taken < most; taken++) {
             const row = queue.shift() as ClaimedRow;
+            if (!ours.has(row.id)) continue;
             if (listener.breaker?.paused(Date.now())) {
               skipped.push(row.id);
               continue;
             }
-            await tx.query("SAVEPOINT outbox");
-            const outcome = await run(relay, tx, listener, row, token);
+            const outcome = await run(listener, relay, tx, row);
             if (outcome.kind === "completed") {
               listener.breaker?.succeeded();
               done.push(row);
-            } else if (outcome.kind !== "lost") {
+            } else {
               failures.push(recording(relay, listener, row, token, outcome));
               if (!done.length) throw NOTHING_TO_KEEP;
               await tx.query("ROLLBACK TO SAVEPOINT outbox");
             }
           }
           if (done.length) {
-            const ids = done.map((row) => row.id);
-            await tx.query(relay.sql.complete, [JSON.stringify(ids)]);
+            const ids = JSON.stringify(done.map((row) => row.id));
+            await tx.query(relay.sql.complete, [ids]);
           }
           return done.length;
         });
+        // Added once it is known: other parts add theirs meanwhile.
+        result.completed += completed;
       } catch (problem) {
         if (done.length > 1) {
           // The transaction could not commit (a deferred constraint, say):
@@ -225,7 +239,10 @@ export async function runBatch(
         }
       }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    for (let part; (part = parts.shift());) await runPart(...part);
+  }));
   if (skipped.length) {
     await relay.db.query(relay.sql.release, [token, JSON.stringify(skipped)]);
   }
@@ -240,14 +257,14 @@ export async function runBatch(
 
 /**
  * Runs one publication inside `tx`, after its savepoint; never rejects. A
- * listener that leaves `tx` aborted (it caught a failed statement) fails.
+ * success sets the next one's savepoint, nested in its own (a listener that
+ * leaves `tx` aborted, having caught a failed statement, fails there).
  */
 async function run(
+  listener: Listener,
   relay: Relay,
   tx: SqlQueryable,
-  listener: Listener,
   row: ClaimedRow,
-  token: string,
 ): Promise<Outcome> {
   let later: RetryLater | undefined;
   try {
@@ -255,8 +272,6 @@ async function run(
       definition: listener.definition,
       maxLength: row.body.length,
     });
-    const held = await tx.query(relay.sql.lock, [row.id, token]);
-    if (!held.rows.length) return { kind: "lost" };
     const context = relay.context(tx, listener.id, row.attempts + 1, event);
     context.retryLater = (ms: number): never => {
       checkArgument(
@@ -271,7 +286,7 @@ async function run(
     const { handler } = listener;
     if (typeof handler === "function") await handler(event, context);
     else await handler.handle(event, context);
-    await tx.query("RELEASE SAVEPOINT outbox");
+    await tx.query("SAVEPOINT outbox");
     return { kind: "completed" };
   } catch (error) {
     // Only the retryLater that ended the run, or the cause of what ended it:

@@ -19,10 +19,11 @@ export interface OutboxStatements {
    */
   readonly claim: string;
   /**
-   * $1 id, $2 lease token → a row while this claim still holds the
-   * publication. It waits for the row lock rather than skipping it: another
-   * relay's claim statement may hold it for a moment (and then passes it by),
-   * or the batch of a relay that took it over, until that one commits.
+   * $1 lease token, $2 ids JSON → the rows this claim still holds, locked
+   * until the transaction ends, in id order. It waits for the row locks
+   * rather than skipping them: another relay's claim statement may hold one
+   * for a moment (and then passes it by), or the transaction of a relay that
+   * took it over, until that one commits.
    */
   readonly lock: string;
   /** $1 ids JSON. */
@@ -137,10 +138,11 @@ export function outboxStatements(prefix: string): OutboxStatements {
       )
       SELECT id::text AS id, listener_id, attempts, body
       FROM claimed ORDER BY claimed.id`,
-    lock: `SELECT id FROM ${publications}
-      WHERE id = $1::text::bigint AND lease_token = $2::text::uuid
-        AND status = 'pending'
-      FOR UPDATE`,
+    lock: `SELECT id::text AS id FROM ${publications}
+      WHERE lease_token = $1::text::uuid AND status = 'pending'
+        AND id = ANY (ARRAY(
+          SELECT json_array_elements_text($2::text::json)::bigint))
+      ORDER BY id FOR UPDATE`,
     complete: `UPDATE ${publications}
       SET status = 'completed', completed_at = now(), locked_until = NULL,
         lease_token = NULL

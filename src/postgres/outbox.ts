@@ -16,6 +16,7 @@ import type { PostgresDatabase, SqlQueryable } from "./database.ts";
 import { type OutboxStatements, outboxStatements } from "./_statements.ts";
 import { namingMigrate } from "./_missing.ts";
 import {
+  checkConcurrency,
   checkDate,
   type OutboxSettings,
   readOutboxOptions,
@@ -232,8 +233,9 @@ export class PostgresOutbox {
   async processPending(
     options: ProcessPendingOptions = {},
   ): Promise<ProcessPendingResult> {
-    checkOptions(options, ["limit"], "processPending");
+    checkOptions(options, ["limit", "concurrency"], "processPending");
     const limit = checkInteger(options.limit ?? 100, "limit", 1, 10_000);
+    const concurrency = checkConcurrency(options.concurrency);
     const relay = {
       db: this.#db,
       sql: this.#sql,
@@ -244,7 +246,7 @@ export class PostgresOutbox {
     return await namingMigrate(
       "processPending",
       this.#tableNames(),
-      () => runBatch(relay, limit, crypto.randomUUID()),
+      () => runBatch(relay, limit, crypto.randomUUID(), concurrency),
     );
   }
 
@@ -257,7 +259,11 @@ export class PostgresOutbox {
    * @throws {TypeError} When `signal` is not an AbortSignal or an option is out of range.
    */
   async start(options: StartOptions): Promise<void> {
-    await relayLoop(this.#db, this.tables, readStartOptions(options), this);
+    const loop = readStartOptions(options);
+    await relayLoop(this.#db, this.tables, loop, {
+      processPending: ({ limit }) =>
+        this.processPending({ limit, concurrency: loop.concurrency }),
+    });
   }
 
   /**

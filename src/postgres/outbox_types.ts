@@ -169,6 +169,18 @@ export interface ProcessPendingOptions {
    * @default {100}
    */
   limit?: number;
+  /**
+   * How many transactions of a batch run at once, each on a connection of
+   * its own, 1 to 100: each listener's share of the batch is split into that
+   * many parts. Give the pool at least this many connections, plus one for
+   * every listener that uses the pool itself rather than `context.tx` (and,
+   * for `start`, one listening for commits); fewer, and such listeners wait
+   * for a connection that the transactions waiting on them hold. Raise
+   * `limit` with it, to about 50 × `concurrency`.
+   *
+   * @default {1}
+   */
+  concurrency?: number;
 }
 
 /**
@@ -218,6 +230,18 @@ export interface StartOptions {
    * @default {100}
    */
   limit?: number;
+  /**
+   * How many transactions of a batch run at once, each on a connection of
+   * its own, 1 to 100: each listener's share of the batch is split into that
+   * many parts. Give the pool at least this many connections, plus one for
+   * every listener that uses the pool itself rather than `context.tx` (and,
+   * for `start`, one listening for commits); fewer, and such listeners wait
+   * for a connection that the transactions waiting on them hold. Raise
+   * `limit` with it, to about 50 × `concurrency`.
+   *
+   * @default {1}
+   */
+  concurrency?: number;
   /**
    * Called when a batch fails as a whole (the database is unreachable, for
    * example); the loop then goes on after `intervalMs`. Without it, `start`

@@ -195,10 +195,25 @@ describe("batches: one transaction per listener's share, a savepoint per publica
     );
   });
 
-  it("does not complete or run a publication whose lease was taken over before its turn in the batch", async () => {
+  it("does not complete or run a publication whose lease was taken over before its share's transaction locked it", async () => {
     const { outbox, effects } = await fresh();
     const prefix = outbox.tables.events.slice(0, -6);
     const runs: number[] = [];
+    // "taker" is registered first: its share of the batch runs (and commits)
+    // before the writer's begins.
+    outbox.registerAny("taker", async (event, { tx }) => {
+      // Another relay takes over the writer's n = 2 (as after an expired
+      // lease: a new token; PGlite has one connection, so it happens in
+      // this one, committed before the writer's transaction locks its rows).
+      if (event.payload.n === 0) {
+        await tx.query(
+          `UPDATE ${outbox.tables.publications} AS p SET lease_token = gen_random_uuid()
+           FROM ${outbox.tables.events} AS e
+           WHERE e.event_id = p.event_id AND p.listener_id = 'writer'
+             AND (e.body::json -> 'payload' ->> 'n')::int = 2`,
+        );
+      }
+    });
     outbox.registerAny("writer", async (event, { tx, listenerId }) => {
       const n = event.payload.n as number;
       runs.push(n);
@@ -206,28 +221,23 @@ describe("batches: one transaction per listener's share, a savepoint per publica
         `INSERT INTO ${effects} (n, listener, txid) VALUES ($1, $2, txid_current())`,
         [n, listenerId],
       );
-      // Another relay takes over n = 2 (as after an expired lease: a new
-      // token; PGlite has one connection, so it happens in this one).
-      if (n === 0) {
-        await tx.query(
-          `UPDATE ${outbox.tables.publications} AS p SET lease_token = gen_random_uuid()
-           FROM ${outbox.tables.events} AS e
-           WHERE e.event_id = p.event_id AND (e.body::json -> 'payload' ->> 'n')::int = 2`,
-        );
-      }
     });
     await storeIn(outbox, jobs(4));
     // Completing every claimed id at the end of the batch (instead of the
-    // ones whose lease held when they ran) would count 4 and complete n = 2.
+    // ones whose lease held when their transaction locked them) would count
+    // 8 and complete the writer's n = 2.
     assert.deepEqual(await outbox.processPending(), {
-      completed: 3,
+      completed: 7,
       retried: 0,
       failed: 0,
     });
     assert.deepEqual(runs, [0, 1, 3]);
     assert.deepEqual(
       (await states(outbox)).map((state) => state.status),
-      ["completed", "completed", "pending", "completed"],
+      [
+        ...["completed", "completed", "completed", "completed"],
+        ...["completed", "pending", "completed", "completed"],
+      ],
     );
     // Once that lease ends, a relay runs it, once.
     await db.query(
@@ -385,6 +395,42 @@ describe("batches: one transaction per listener's share, a savepoint per publica
       ),
       [{ status: "completed", n: KEYS * PER_KEY * 2 }],
     );
+  });
+
+  it("with concurrency 4, runs each listener's share in 4 transactions and counts every outcome once", async () => {
+    const { outbox, effects } = await fresh({ circuitBreaker: false });
+    const runs = new Map<string, number>();
+    for (const id of ["writer", "other"]) {
+      outbox.registerAny(id, async (event, { tx, listenerId }) => {
+        const n = event.payload.n as number;
+        runs.set(`${id} ${n}`, (runs.get(`${id} ${n}`) ?? 0) + 1);
+        await tx.query(
+          `INSERT INTO ${effects} (n, listener, txid) VALUES ($1, $2, txid_current())`,
+          [n, listenerId],
+        );
+        if (id === "writer" && n % 7 === 3) throw new Error(`no ${n}`);
+      });
+    }
+    await storeIn(outbox, jobs(40));
+    // Six of the writer's fail (n = 3, 10, 17, 24, 31, 38). Counts added as
+    // each transaction ends would lose those of the transactions running
+    // meanwhile: fewer than 74 completed.
+    assert.deepEqual(await outbox.processPending({ concurrency: 4 }), {
+      completed: 74,
+      retried: 6,
+      failed: 0,
+    });
+    assert.equal(runs.size, 80);
+    assert.deepEqual(new Set(runs.values()), new Set([1]));
+    const written = await rows<{ listener: string; n: number; txids: number }>(
+      `SELECT listener, count(*)::int AS n, count(DISTINCT txid)::int AS txids
+       FROM ${effects} GROUP BY listener ORDER BY listener`,
+    );
+    // Each share in 4 parts of 10, one transaction each.
+    assert.deepEqual(written, [
+      { listener: "other", n: 40, txids: 4 },
+      { listener: "writer", n: 34, txids: 4 },
+    ]);
   });
 
   it("leaves a share to its lease when no transaction can begin (the pool lends no client), and rejects saying how many", async () => {

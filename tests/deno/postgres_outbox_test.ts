@@ -450,7 +450,7 @@ describe("PostgresOutbox.processPending", () => {
     assert.equal(runs, 1);
   });
 
-  it("skips a publication whose lease was taken over before its turn, counting nothing", async () => {
+  it("skips a publication whose lease was taken over before its share's transaction began, counting nothing", async () => {
     const first = await fresh();
     const prefix = tablePrefixOf(first);
     const second = new PostgresOutbox(db, {
@@ -461,9 +461,10 @@ describe("PostgresOutbox.processPending", () => {
     first.register("thing.happened", "things", async (_event, { tx }) => {
       runs.push("first");
       // While the first relay works through its batch, another relay takes
-      // over the rest of it (as after an expired lease): a new token.
+      // over the email listener's share, not locked yet (as after an expired
+      // lease): a new token.
       await tx.query(
-        `UPDATE ${first.tables.publications} SET lease_token = gen_random_uuid(), locked_until = now() - interval '1 second' WHERE status = 'pending'`,
+        `UPDATE ${first.tables.publications} SET lease_token = gen_random_uuid(), locked_until = now() - interval '1 second' WHERE listener_id = 'email'`,
       );
     });
     first.register(InviteCreated, "email", () => {
@@ -482,16 +483,16 @@ describe("PostgresOutbox.processPending", () => {
       createEvent("invite.created", { email: 7 }),
     ]);
     assert.deepEqual(await first.processPending(), {
-      completed: 1,
+      completed: 2,
       retried: 0,
       failed: 0,
     });
     assert.deepEqual(await second.processPending(), {
-      completed: 1,
+      completed: 0,
       retried: 1,
       failed: 0,
     });
-    assert.deepEqual(runs, ["first", "second"]);
+    assert.deepEqual(runs, ["first", "first"]);
   });
 
   it("lets two outbox instances drain one database concurrently, each publication once", async () => {
@@ -941,6 +942,22 @@ describe("bad input", () => {
       [
         () => outbox.start({ signal: new AbortController().signal, limit: 0 }),
         /^limit: /,
+      ],
+      [
+        () => outbox.processPending({ concurrency: 0 }),
+        /^concurrency: expected an integer from 1 to 100, got 0/,
+      ],
+      [
+        () => outbox.processPending({ concurrency: "2" } as never),
+        /^concurrency: expected an integer from 1 to 100, got "2"/,
+      ],
+      [
+        () =>
+          outbox.start({
+            signal: new AbortController().signal,
+            concurrency: 101,
+          }),
+        /^concurrency: expected an integer from 1 to 100, got 101/,
       ],
       [
         () =>

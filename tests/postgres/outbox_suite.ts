@@ -501,7 +501,7 @@ describe("PostgresOutbox batches on a real PostgreSQL server", () => {
     }
   });
 
-  it("lets another relay take over the publications of a batch not started when its lease ends, and never completes them twice", async () => {
+  it("keeps the publications of a transaction locked past their lease: another relay cannot take them over, each runs and completes once", async () => {
     const prefix = "batch_lease_";
     await prepare(prefix, []);
     const slow = relayOn(prefix, { leaseMs: 300 });
@@ -532,20 +532,19 @@ describe("PostgresOutbox batches on a real PostgreSQL server", () => {
       const slowBatch = slow.outbox.processPending();
       await slowStarted;
       await new Promise((resolve) => setTimeout(resolve, 400));
-      // n = 1..3 are not started: their rows are not locked, their lease
-      // has ended. (Had the batch locked them all at its start, this relay
-      // would get none of them until the slow one commits.)
+      // n = 1..3 are not started but locked with n = 0 at the start of the
+      // transaction of their share: past their lease, another relay's claim
+      // (FOR UPDATE SKIP LOCKED) still passes them by. (Had it taken them
+      // over, they would run twice and the effects below count 2, or, had
+      // the slow relay then dropped them, the other relay would count 3.)
       const taken = await other.outbox.processPending().finally(finished);
-      assert.deepEqual(taken, { completed: 3, retried: 0, failed: 0 });
-      // The slow relay finds them taken over: it neither runs nor completes
-      // them (without the per-publication lease check, they would run
-      // twice and the effects below count 2).
+      assert.deepEqual(taken, { completed: 0, retried: 0, failed: 0 });
       assert.deepEqual(await slowBatch, {
-        completed: 1,
+        completed: 4,
         retried: 0,
         failed: 0,
       });
-      assert.deepEqual(runs, { slow: [0], other: [1, 2, 3] });
+      assert.deepEqual(runs, { slow: [0, 1, 2, 3], other: [] });
       assert.deepEqual(await tally(prefix), {
         statuses: { completed: 4 },
         effects: 4,
@@ -554,6 +553,69 @@ describe("PostgresOutbox batches on a real PostgreSQL server", () => {
       });
     } finally {
       await Promise.all([slow.end(), other.end()]);
+    }
+  });
+
+  it("concurrency 4 runs a batch's transactions at once on their own connections: each publication once, a failure rolls back alone, and a listener using the pool gets the connection left for it", async () => {
+    const prefix = "batch_concurrent_";
+    await prepare(prefix, []);
+    await pool.query(`ALTER TABLE ${prefix}effects ADD COLUMN txid bigint`);
+    // 4 transactions and 1 connection for the listener's own query.
+    const own = new pg.Pool({ connectionString: server.url, max: 5 });
+    const outbox = new PostgresOutbox(own, {
+      tablePrefix: prefix,
+      retryDelayMs: 0,
+      circuitBreaker: false,
+    });
+    const runs = new Map<number, number>();
+    let running = 0, most = 0;
+    outbox.registerAny("writer", async (event, { tx, listenerId }) => {
+      const n = event.payload.n as number;
+      runs.set(n, (runs.get(n) ?? 0) + 1);
+      most = Math.max(most, ++running);
+      try {
+        await own.query("SELECT pg_sleep(0.002)");
+        await tx.query(
+          `INSERT INTO ${prefix}effects VALUES ($1::text::uuid, $2::text, txid_current())`,
+          [event.eventId, listenerId],
+        );
+        if (n % 10 === 5 && runs.get(n) === 1) throw new Error(`once ${n}`);
+      } finally {
+        running--;
+      }
+    });
+    await storeEvents(outbox, 200);
+    try {
+      // 20 fail once and are retried: they run twice, the others once.
+      assert.deepEqual(
+        await outbox.processPending({ limit: 200, concurrency: 4 }),
+        { completed: 180, retried: 20, failed: 0 },
+      );
+      assert.deepEqual(await outbox.processPending({ concurrency: 4 }), {
+        completed: 20,
+        retried: 0,
+        failed: 0,
+      });
+      assert.equal(runs.size, 200);
+      for (const [n, count] of runs) {
+        assert.equal(count, n % 10 === 5 ? 2 : 1, `n = ${n}`);
+      }
+      // Listeners of different transactions ran at the same time.
+      assert.ok(most > 1, `at most ${most} at once`);
+      // 4 parts of 50, then 4 of 5 for the retries: 8 transactions at least
+      // (more where the first one of a transaction failed).
+      const { rows } = await pool.query(
+        `SELECT count(DISTINCT txid)::int AS n FROM ${prefix}effects`,
+      );
+      assert.ok(rows[0].n >= 8, `${rows[0].n} transactions`);
+      assert.deepEqual(await tally(prefix), {
+        statuses: { completed: 200 },
+        effects: 200,
+        pairs: 200,
+        most: 1,
+      });
+    } finally {
+      await own.end();
     }
   });
 
