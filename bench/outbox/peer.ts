@@ -261,7 +261,7 @@ async function latencyFigures(url: string, pool: pg.Pool): Promise<string[]> {
   const outboxLate = await outboxLatency(url, pool);
   const graphileLate = await graphileLatency(url, pool);
   return [
-    `**creation-to-listener latency** (${TICKS} events, one per transaction every ~${TICK_MS} ms from another process; one relay process on default options / one graphile-worker process, concurrency 10)\n`,
+    `**creation-to-listener latency** (${TICKS} events, one per transaction every ~${TICK_MS} ms from another process; fsync on; one relay process on default options / one graphile-worker process, concurrency 10)\n`,
     "| | p50 | p99 | goal |",
     "| --- | --: | --: | --- |",
     `| outbox | ${outboxLate.p50} ms | ${outboxLate.p99} ms | p50 ≤ 10 ms: ${
@@ -298,7 +298,7 @@ async function figures(
   lines.push(
     `**drain throughput** (${
       JOBS.toLocaleString("en")
-    } jobs/publications, each writing one row — the outbox's through \`context.tx\` — in separate processes: relays on default options (concurrency 1), then at \`concurrency: 10\` (and \`limit: 500\`, 50 per transaction) as graphile-worker's workers, which run at concurrency 10 in every row)\n`,
+    } jobs/publications, each writing one row — the outbox's through \`context.tx\` — in separate processes, fsync on: relays on default options (concurrency 1), then at \`concurrency: 10\` (and \`limit: 500\`, 50 per transaction) as graphile-worker's workers, which run at concurrency 10 in every row)\n`,
     "| processes | outbox concurrency | graphile-worker | outbox | ratio | goal | CPU per job, graphile-worker / outbox (workers + server) |",
     "| --------: | -----------------: | --------------: | -----: | ----: | ---- | ---: |",
   );

@@ -86,10 +86,12 @@ export function freePort(): number {
 
 /**
  * Creates a data directory and starts a server on a free 127.0.0.1 port.
- * `fsync` is off: the suites kill clients, never the server, and measure the
- * outbox rather than the disk.
+ * `fsync` is off unless asked for: the suites kill clients, never the server,
+ * and measure the outbox rather than the disk.
  */
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(
+  { fsync = false }: { readonly fsync?: boolean } = {},
+): Promise<PostgresServer> {
   const bin = findBinaries();
   const asPostgres = Deno.uid() === 0;
   const dir = await Deno.makeTempDir({ prefix: "seedwork-pg-" });
@@ -111,7 +113,9 @@ export async function startPostgres(): Promise<PostgresServer> {
         "-t",
         "60",
         "-o",
-        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=${
+          fsync ? "on" : "off"
+        } -c max_connections=200`,
         "start",
       ], asPostgres);
       return {
