@@ -6,55 +6,33 @@
 // The ledgers are apart from the outbox's bookkeeping: a table the listeners
 // write through context.tx (with the transaction id they ran in, to show the
 // batch shared one), and counts of listener runs kept in memory.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PGlite } from "@electric-sql/pglite";
 import { createEvent, type DomainEvent } from "../../mod.ts";
 import {
   type PgPoolLike,
   PostgresOutbox,
   type PostgresOutboxOptions,
 } from "../../postgres.ts";
+import { outboxFixture, tablePrefixOf } from "./_outbox_fixture.ts";
 
-let db: PGlite;
-let prefixes = 0;
-
-before(async () => {
-  db = new PGlite();
-  await db.waitReady;
-});
-after(async () => {
-  await db.close();
-});
+const fixture = outboxFixture();
+const { db, freshPrefix, storeIn, rows } = fixture;
 
 /** A migrated outbox on fresh tables, and its effects table. */
 async function fresh(
   options: PostgresOutboxOptions = {},
 ): Promise<{ outbox: PostgresOutbox; effects: string }> {
-  const prefix = `b${++prefixes}_`;
-  const outbox = new PostgresOutbox(db, {
-    tablePrefix: prefix,
-    retryDelayMs: 0,
-    ...options,
-  });
-  await outbox.migrate();
-  const effects = `${prefix}effects`;
+  const outbox = await fixture.fresh(options);
+  const effects = `${tablePrefixOf(outbox)}effects`;
   await db.query(
     `CREATE TABLE ${effects} (seq bigserial, n int NOT NULL, listener text NOT NULL, txid bigint NOT NULL)`,
   );
   return { outbox, effects };
 }
 
-function storeIn(outbox: PostgresOutbox, events: readonly DomainEvent[]) {
-  return db.transaction((tx) => outbox.store(tx, events));
-}
-
 function jobs(count: number): DomainEvent[] {
   return Array.from({ length: count }, (_, n) => createEvent("job", { n }));
-}
-
-async function rows<T>(sql: string): Promise<T[]> {
-  return (await db.query<T>(sql)).rows;
 }
 
 /** Publications' status and attempts, in id order. */
@@ -331,7 +309,7 @@ describe("batches: one transaction per listener's share, a savepoint per publica
   });
 
   it("keeps each key in store order per listener under batches of 3 relays, with failures and retries", async () => {
-    const prefix = `b${++prefixes}_`;
+    const prefix = freshPrefix();
     const effects = `${prefix}effects`;
     const relays = [0, 1, 2].map(() =>
       new PostgresOutbox(db, {
