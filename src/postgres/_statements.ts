@@ -176,7 +176,7 @@ export function outboxStatements(prefix: string): OutboxStatements {
       ` SELECT event_id, $1::text, ordering_key FROM ${events}` +
       " WHERE ($2::text IS NULL OR event_type = $2::text)" +
       " AND ($3::text IS NULL OR stored_at >= $3::text::timestamptz)" +
-      " ORDER BY seq" +
+      " ORDER BY seq FOR KEY SHARE" +
       " ON CONFLICT (event_id, listener_id) DO NOTHING" +
       " RETURNING 1)" +
       " SELECT count(*)::int AS count FROM created",
