@@ -202,10 +202,12 @@ export function outboxStatements(prefix: string): OutboxStatements {
       " WHERE status = 'completed' AND completed_at < $1::text::timestamptz" +
       " RETURNING id)," +
       " orphans AS (" +
-      `DELETE FROM ${events} AS e` +
+      `DELETE FROM ${events} WHERE event_id IN (` +
+      `SELECT event_id FROM ${events} AS e` +
       " WHERE e.stored_at < $1::text::timestamptz" +
       ` AND NOT EXISTS (SELECT 1 FROM ${publications} AS p` +
       " WHERE p.event_id = e.event_id AND p.id NOT IN (SELECT id FROM purged))" +
+      " FOR UPDATE SKIP LOCKED)" +
       " RETURNING 1)" +
       " SELECT (SELECT count(*) FROM purged)::int AS publications," +
       " (SELECT count(*) FROM orphans)::int AS events",
