@@ -176,7 +176,7 @@ export function outboxStatements(prefix: string): OutboxStatements {
       ` SELECT event_id, $1::text, ordering_key FROM ${events}` +
       " WHERE ($2::text IS NULL OR event_type = $2::text)" +
       " AND ($3::text IS NULL OR stored_at >= $3::text::timestamptz)" +
-      " ORDER BY seq" +
+      " ORDER BY seq FOR KEY SHARE" +
       " ON CONFLICT (event_id, listener_id) DO NOTHING" +
       " RETURNING 1)" +
       " SELECT count(*)::int AS count FROM created",
@@ -202,10 +202,12 @@ export function outboxStatements(prefix: string): OutboxStatements {
       " WHERE status = 'completed' AND completed_at < $1::text::timestamptz" +
       " RETURNING id)," +
       " orphans AS (" +
-      `DELETE FROM ${events} AS e` +
+      `DELETE FROM ${events} WHERE event_id IN (` +
+      `SELECT event_id FROM ${events} AS e` +
       " WHERE e.stored_at < $1::text::timestamptz" +
       ` AND NOT EXISTS (SELECT 1 FROM ${publications} AS p` +
       " WHERE p.event_id = e.event_id AND p.id NOT IN (SELECT id FROM purged))" +
+      " FOR UPDATE SKIP LOCKED)" +
       " RETURNING 1)" +
       " SELECT (SELECT count(*) FROM purged)::int AS publications," +
       " (SELECT count(*) FROM orphans)::int AS events",

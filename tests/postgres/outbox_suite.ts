@@ -12,6 +12,8 @@ import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
 import "./outbox_notify.ts";
 // outbox.stats() over 1,000,000 completed publications (issue #23), same.
 import "./outbox_stats.ts";
+// backfill racing purgeCompleted, same.
+import "./outbox_backfill.ts";
 
 let server: PostgresServer;
 let pool: pg.Pool;

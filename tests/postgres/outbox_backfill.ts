@@ -1,0 +1,216 @@
+// backfill racing purgeCompleted on a real PostgreSQL server (imported by
+// outbox_suite.ts, run by `deno task test:postgres`). The window is forced,
+// not hoped for: another transaction holds an uncommitted publication of the
+// first event, so backfill's INSERT (its snapshot taken, every event selected)
+// waits on it, and meanwhile a purge commits deleting the other events. Before
+// the fix backfill then rejected with PostgreSQL's foreign-key violation
+// (23503); if it skipped too much, the ledger (our own count of stored events
+// without the listener's publication) would be above zero.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import pg from "pg";
+import { createEvent } from "../../mod.ts";
+import { PostgresOutbox } from "../../postgres.ts";
+import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
+
+let server: PostgresServer;
+let pool: pg.Pool;
+
+before(async () => {
+  server = await startPostgres();
+  pool = new pg.Pool({ connectionString: server.url, max: 6 });
+});
+after(async () => {
+  await pool?.end();
+  await server?.stop();
+});
+
+/** Resolves once `done()` holds, checking every 5 ms; rejects after 30 s. */
+async function until(done: () => Promise<boolean>, what: string) {
+  const deadline = Date.now() + 30_000;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A migrated outbox of `prefix` with 5 events stored an hour ago, none of them published. */
+async function storedHourAgo(prefix: string) {
+  const storing = new PostgresOutbox(pool, { tablePrefix: prefix });
+  await storing.migrate();
+  const stored = Array.from(
+    { length: 5 },
+    (_, n) => createEvent("race.event", { n }),
+  );
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await storing.store(client, stored);
+    await client.query("COMMIT");
+  } finally {
+    client.release();
+  }
+  await pool.query(
+    `UPDATE ${storing.tables.events} SET stored_at = now() - interval '1 hour'`,
+  );
+  const backfilling = new PostgresOutbox(pool, { tablePrefix: prefix });
+  backfilling.registerAny("late", () => {});
+  return { storing, backfilling, stored, ...storing.tables };
+}
+
+/** How many events are stored, and how many of them lack a publication of "late". */
+async function ledger(events: string, publications: string) {
+  const { rows } = await pool.query(
+    `SELECT (SELECT count(*) FROM ${events})::int AS events,
+       (SELECT count(*) FROM ${events} AS e WHERE NOT EXISTS (
+         SELECT 1 FROM ${publications} AS p
+         WHERE p.event_id = e.event_id AND p.listener_id = 'late'))::int
+         AS missing`,
+  );
+  return rows[0] as { events: number; missing: number };
+}
+
+/** Whether backfill's statement waits on a lock right now. */
+async function backfillWaits(): Promise<boolean> {
+  const { rows } = await pool.query(
+    "SELECT count(*)::int AS n FROM pg_stat_activity" +
+      " WHERE wait_event_type = 'Lock' AND query LIKE 'WITH created AS%'",
+  );
+  return (rows[0] as { n: number }).n === 1;
+}
+
+describe("backfill racing purgeCompleted", () => {
+  it("never rejects with a raw error, and every event left has its publication", async () => {
+    const rounds = 20;
+    for (let round = 0; round < rounds; round++) {
+      const prefix = `race${round}_`;
+      const storing = new PostgresOutbox(pool, { tablePrefix: prefix });
+      await storing.migrate();
+      const { events, publications } = storing.tables;
+      const stored = Array.from(
+        { length: 5 },
+        (_, n) => createEvent("race.event", { n }),
+      );
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        await storing.store(client, stored);
+        await client.query("COMMIT");
+      } finally {
+        client.release();
+      }
+      // The first event (lowest seq) is recent, so the purge keeps it; the
+      // others are old and have no publication, so the purge deletes them.
+      await pool.query(
+        `UPDATE ${events} SET stored_at = CASE WHEN event_id = $1::uuid
+           THEN now() + interval '1 hour' ELSE now() - interval '1 hour' END`,
+        [stored[0]!.eventId],
+      );
+      const backfilling = new PostgresOutbox(pool, { tablePrefix: prefix });
+      backfilling.registerAny("late", () => {});
+      const holder = await pool.connect();
+      try {
+        await holder.query("BEGIN");
+        await holder.query(
+          `INSERT INTO ${publications} (event_id, listener_id, ordering_key)
+           SELECT event_id, 'late', ordering_key FROM ${events}
+           WHERE event_id = $1::uuid`,
+          [stored[0]!.eventId],
+        );
+        const backfill = backfilling.backfill("late").then(
+          (count) => ({ count }),
+          (error: unknown) => ({ error }),
+        );
+        await until(async () => {
+          const { rows } = await pool.query(
+            "SELECT count(*)::int AS n FROM pg_stat_activity" +
+              " WHERE wait_event_type = 'Lock' AND query LIKE 'WITH created AS%'",
+          );
+          return (rows[0] as { n: number }).n === 1;
+        }, "backfill waiting on the held publication");
+        const purged = await storing.purgeCompleted({ olderThan: new Date() });
+        assert.deepEqual(purged, { publications: 0, events: 4 });
+        // Half the rounds commit the held publication, half roll it back.
+        await holder.query(round % 2 === 0 ? "COMMIT" : "ROLLBACK");
+        const outcome = await backfill;
+        assert.ok(
+          !("error" in outcome),
+          `round ${round}: ${"error" in outcome ? String(outcome.error) : ""}`,
+        );
+        assert.equal(outcome.count, round % 2 === 0 ? 0 : 1);
+      } finally {
+        holder.release();
+      }
+      const { rows } = await pool.query(
+        `SELECT (SELECT count(*) FROM ${events})::int AS events,
+           (SELECT count(*) FROM ${events} AS e WHERE NOT EXISTS (
+             SELECT 1 FROM ${publications} AS p
+             WHERE p.event_id = e.event_id AND p.listener_id = 'late'))::int
+             AS missing`,
+      );
+      assert.deepEqual(rows[0], { events: 1, missing: 0 });
+    }
+  });
+
+  // The other side: backfill has locked and given publications to the first
+  // four events and waits on the fifth. Before purge skipped locked events it
+  // waited for backfill, then its own foreign-key check found the new
+  // publications and it rejected with 23503; here it must return at once
+  // (backfill still waiting) and delete none of the events backfill holds.
+  it("a purge skips the events a running backfill holds, neither waiting nor failing", async () => {
+    const { storing, backfilling, stored, events, publications } =
+      await storedHourAgo("held_");
+    const holder = await pool.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query(
+        `INSERT INTO ${publications} (event_id, listener_id, ordering_key)
+         SELECT event_id, 'late', ordering_key FROM ${events}
+         WHERE event_id = $1::uuid`,
+        [stored[4]!.eventId],
+      );
+      const backfill = backfilling.backfill("late");
+      await until(backfillWaits, "backfill waiting on the fifth event");
+      const purged = await storing.purgeCompleted({ olderThan: new Date() });
+      assert.deepEqual(purged, { publications: 0, events: 0 });
+      assert.ok(await backfillWaits(), "purge returned before backfill did");
+      await holder.query("COMMIT");
+      assert.equal(await backfill, 4);
+    } finally {
+      holder.release();
+    }
+    assert.deepEqual(await ledger(events, publications), {
+      events: 5,
+      missing: 0,
+    });
+  });
+
+  // Unforced: 50 rounds of a backfill and a purge started together, each
+  // round on 5 fresh events, in whatever order the server interleaves them.
+  // Backfill must never reject. purgeCompleted still can, with 23503, when a
+  // whole backfill commits between its snapshot and its reaching an event
+  // (no READ COMMITTED statement sees that); such rounds are counted and
+  // printed, not hidden: that purge rolled back, so all 5 events remain.
+  it("50 unforced rounds: backfill never rejects, and every event left has its publication", async () => {
+    let purgeRaced = 0;
+    for (let round = 0; round < 50; round++) {
+      const { storing, backfilling, events, publications } =
+        await storedHourAgo(`free${round}_`);
+      const [created, purged] = await Promise.all([
+        backfilling.backfill("late"),
+        storing.purgeCompleted({ olderThan: new Date() }).catch(
+          (error: { code?: string }) => {
+            assert.equal(error.code, "23503", String(error));
+            purgeRaced++;
+            return { publications: 0, events: 0 };
+          },
+        ),
+      ]);
+      const left = await ledger(events, publications);
+      assert.equal(left.missing, 0, `round ${round}`);
+      assert.equal(left.events, 5 - purged.events, `round ${round}`);
+      assert.equal(created, left.events, `round ${round}`);
+    }
+    console.log(`purgeCompleted rejected with 23503 in ${purgeRaced} of 50`);
+  });
+});
