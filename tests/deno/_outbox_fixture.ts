@@ -98,14 +98,4 @@ export function tablePrefixOf(outbox: PostgresOutbox): string {
   return outbox.tables.events.slice(0, -"events".length);
 }
 
-/** Resolves once `done()` holds, checking every 5 ms; rejects after 10 s. */
-export async function until(
-  done: () => boolean | Promise<boolean>,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { until } from "../_until.ts";

@@ -10,6 +10,7 @@ import { createEvent, type DomainEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
 import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
 import { HOSTILE } from "../_hostile.ts";
+import { inTransaction } from "./_transaction.ts";
 
 let server: PostgresServer;
 let pool: pg.Pool;
@@ -24,14 +25,7 @@ after(async () => {
 });
 
 async function store(outbox: PostgresOutbox, events: DomainEvent[]) {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    await outbox.store(client, events);
-    await client.query("COMMIT");
-  } finally {
-    client.release();
-  }
+  await inTransaction(pool, (client) => outbox.store(client, events));
 }
 
 async function statuses(prefix: string): Promise<Record<string, number>> {

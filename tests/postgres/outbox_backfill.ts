@@ -12,6 +12,12 @@ import pg from "pg";
 import { createEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
 import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
+import { until } from "../_until.ts";
+import { inTransaction } from "./_transaction.ts";
+
+/** As `until`, with the 30 s a real server under load may need. */
+const waitFor = (done: () => Promise<boolean>, what: string) =>
+  until(done, what, 30_000);
 
 let server: PostgresServer;
 let pool: pg.Pool;
@@ -25,15 +31,6 @@ after(async () => {
   await server?.stop();
 });
 
-/** Resolves once `done()` holds, checking every 5 ms; rejects after 30 s. */
-async function until(done: () => Promise<boolean>, what: string) {
-  const deadline = Date.now() + 30_000;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /** A migrated outbox of `prefix` with 5 events stored an hour ago, none of them published. */
 async function storedHourAgo(prefix: string) {
   const storing = new PostgresOutbox(pool, { tablePrefix: prefix });
@@ -42,14 +39,7 @@ async function storedHourAgo(prefix: string) {
     { length: 5 },
     (_, n) => createEvent("race.event", { n }),
   );
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    await storing.store(client, stored);
-    await client.query("COMMIT");
-  } finally {
-    client.release();
-  }
+  await inTransaction(pool, (client) => storing.store(client, stored));
   await pool.query(
     `UPDATE ${storing.tables.events} SET stored_at = now() - interval '1 hour'`,
   );
@@ -121,7 +111,7 @@ describe("backfill racing purgeCompleted", () => {
           (count) => ({ count }),
           (error: unknown) => ({ error }),
         );
-        await until(async () => {
+        await waitFor(async () => {
           const { rows } = await pool.query(
             "SELECT count(*)::int AS n FROM pg_stat_activity" +
               " WHERE wait_event_type = 'Lock' AND query LIKE 'WITH created AS%'",
@@ -170,7 +160,7 @@ describe("backfill racing purgeCompleted", () => {
         [stored[4]!.eventId],
       );
       const backfill = backfilling.backfill("late");
-      await until(backfillWaits, "backfill waiting on the fifth event");
+      await waitFor(backfillWaits, "backfill waiting on the fifth event");
       const purged = await storing.purgeCompleted({ olderThan: new Date() });
       assert.deepEqual(purged, { publications: 0, events: 0 });
       assert.ok(await backfillWaits(), "purge returned before backfill did");

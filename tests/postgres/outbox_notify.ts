@@ -9,6 +9,12 @@ import pg from "pg";
 import { createEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
 import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
+import { until } from "../_until.ts";
+import { inTransaction } from "./_transaction.ts";
+
+/** As `until`, with the 30 s a real server under load may need. */
+const waitFor = (done: () => Promise<boolean>, what: string) =>
+  until(done, what, 30_000);
 
 let server: PostgresServer;
 let pool: pg.Pool;
@@ -24,15 +30,6 @@ after(async () => {
   await pool?.end();
   await server?.stop();
 });
-
-/** Resolves once `done()` holds, checking every 10 ms; rejects after 30 s. */
-async function until(done: () => Promise<boolean>, what: string) {
-  const deadline = Date.now() + 30_000;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** The server processes that LISTEN on `channel`, by pid. */
 async function listeners(channel: string): Promise<number[]> {
@@ -67,17 +64,11 @@ async function storeInOneTransaction(
   outbox: PostgresOutbox,
   count: number,
 ): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    await outbox.store(
+  await inTransaction(pool, (client) =>
+    outbox.store(
       client,
       Array.from({ length: count }, (_, n) => createEvent("wake.test", { n })),
-    );
-    await client.query("COMMIT");
-  } finally {
-    client.release();
-  }
+    ));
 }
 
 describe("PostgresOutbox wake-up on a real PostgreSQL server", () => {
@@ -93,13 +84,16 @@ describe("PostgresOutbox wake-up on a real PostgreSQL server", () => {
       onError: (error) => errors.push(error),
     });
     const channel = outbox.tables.publications;
-    await until(async () => (await listeners(channel)).length === 1, "LISTEN");
+    await waitFor(
+      async () => (await listeners(channel)).length === 1,
+      "LISTEN",
+    );
     const [first] = await listeners(channel);
     await pool.query("SELECT pg_terminate_backend($1)", [first]);
     // Stored while nobody listens: no notification reaches the relay.
     await storeInOneTransaction(outbox, 1);
-    await until(async () => (await effects(prefix)).n === 1, "delivery");
-    await until(async () => {
+    await waitFor(async () => (await effects(prefix)).n === 1, "delivery");
+    await waitFor(async () => {
       const now = await listeners(channel);
       return now.length === 1 && now[0] !== first;
     }, "a new LISTEN");
@@ -123,12 +117,12 @@ describe("PostgresOutbox wake-up on a real PostgreSQL server", () => {
       relay.start({ signal: controller.signal, intervalMs: 60_000, limit: 50 })
     );
     const channel = first.tables.publications;
-    await until(
+    await waitFor(
       async () => (await listeners(channel)).length === 4,
       "4 LISTENs",
     );
     await storeInOneTransaction(first, 2_000);
-    await until(
+    await waitFor(
       async () => (await effects(prefix)).n >= 2_000,
       "2,000 effects",
     );

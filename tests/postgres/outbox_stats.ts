@@ -11,6 +11,7 @@ import { createEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
 import { statsStatement } from "../../src/postgres/_inspect.ts";
 import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
+import { inTransaction } from "./_transaction.ts";
 
 let server: PostgresServer;
 let pool: pg.Pool;
@@ -53,17 +54,11 @@ describe("PostgresOutbox.stats on a real PostgreSQL server", () => {
       outbox.registerAny(id, () => {});
     }
     await fillCompleted((text) => pool.query(text), outbox, 1_000_000);
-    const client = await pool.connect();
-    try {
-      await client.query("BEGIN");
-      await outbox.store(
+    await inTransaction(pool, (client) =>
+      outbox.store(
         client,
         Array.from({ length: 100 }, () => createEvent("fresh")),
-      );
-      await client.query("COMMIT");
-    } finally {
-      client.release();
-    }
+      ));
     const stats = await outbox.stats();
     assert.deepEqual(stats.map((entry) => entry.listenerId), [
       "audit",

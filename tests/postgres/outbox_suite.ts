@@ -8,6 +8,7 @@ import pg from "pg";
 import { createEvent, type DomainEvent } from "../../mod.ts";
 import { PostgresOutbox, type PostgresOutboxOptions } from "../../postgres.ts";
 import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
+import { inTransaction } from "./_transaction.ts";
 // Wake-up on commit (issue #23), with its own server.
 import "./outbox_notify.ts";
 // outbox.stats() over 1,000,000 completed publications (issue #23), same.
@@ -40,21 +41,6 @@ async function prepare(prefix: string, ids: string[]): Promise<PostgresOutbox> {
   return outbox;
 }
 
-/** Runs `work` on a client of the pool between BEGIN and COMMIT. */
-async function inTransaction<T>(
-  work: (client: pg.PoolClient) => Promise<T>,
-): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    const result = await work(client);
-    await client.query("COMMIT");
-    return result;
-  } finally {
-    client.release();
-  }
-}
-
 /** Pending publications of the tables of `prefix`. */
 async function pendingOf(prefix: string): Promise<number> {
   const { rows } = await pool.query(
@@ -73,14 +59,10 @@ async function storeEvents(
     (_, n) => createEvent("load.event", { n }, { correlationId: "load" }),
   );
   for (let start = 0; start < count; start += 500) {
-    const client = await pool.connect();
-    try {
-      await client.query("BEGIN");
-      await outbox.store(client, events.slice(start, start + 500));
-      await client.query("COMMIT");
-    } finally {
-      client.release();
-    }
+    await inTransaction(
+      pool,
+      (client) => outbox.store(client, events.slice(start, start + 500)),
+    );
   }
   return events;
 }
@@ -316,8 +298,9 @@ describe("PostgresOutbox on a real PostgreSQL server", () => {
       }
     }
     for (let start = 0; start < events.length; start += 100) {
-      await inTransaction((client) =>
-        outbox.store(client, events.slice(start, start + 100))
+      await inTransaction(
+        pool,
+        (client) => outbox.store(client, events.slice(start, start + 100)),
       );
     }
     const deadline = Date.now() + 240_000;
@@ -407,7 +390,7 @@ describe("PostgresOutbox on a real PostgreSQL server", () => {
     });
     outbox.register("payment.captured", "healthy", () => {});
     const event = createEvent("payment.captured", { amount: 12 });
-    await inTransaction((client) => outbox.store(client, event));
+    await inTransaction(pool, (client) => outbox.store(client, event));
     const results = [];
     for (let i = 0; i < 4; i++) results.push(await outbox.processPending());
     assert.deepEqual(results, [
@@ -654,7 +637,10 @@ describe("PostgresOutbox batches on a real PostgreSQL server", () => {
         events.push(createEvent("order.step", { key: `order-${k}`, n }));
       }
     }
-    await inTransaction((client) => relays[0]!.outbox.store(client, events));
+    await inTransaction(
+      pool,
+      (client) => relays[0]!.outbox.store(client, events),
+    );
     try {
       await Promise.all(relays.map(async ({ outbox }) => {
         while (await pendingOf(prefix) > 0) {
