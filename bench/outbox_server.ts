@@ -28,6 +28,8 @@
  *
  * `BENCH_OUTBOX=drain deno task bench:outbox` runs only the drain
  * throughput against graphile-worker (part of 3), for quick iterations.
+ * `BENCH_OUTBOX=store deno task bench:outbox` runs only the store rounds
+ * (part 1), on the server with fsync off.
  *
  * Not named *_bench.ts: `deno bench bench/` (which needs no server) skips it.
  *
@@ -216,6 +218,7 @@ function goalOfStore(size: number, ratio: number): string {
 }
 
 const drainOnly = Deno.env.get("BENCH_OUTBOX") === "drain";
+const storeOnly = Deno.env.get("BENCH_OUTBOX") === "store";
 const version = await withServer({ fsync: false }, async (server, pool) => {
   const { rows } = await pool.query("SHOW server_version");
   if (drainOnly) return rows[0].server_version;
@@ -237,6 +240,7 @@ const version = await withServer({ fsync: false }, async (server, pool) => {
       }× | ${goalOfStore(size, ratio)} |`,
     );
   }
+  if (storeOnly) return rows[0].server_version;
   console.log(
     "\n**relay throughput** (3 listeners, each writing one row through `context.tx`; batches of 50; fsync off)\n",
   );
@@ -251,11 +255,13 @@ const version = await withServer({ fsync: false }, async (server, pool) => {
   return rows[0].server_version;
 });
 // Issue #23: latency, throughput against graphile-worker, stats().
-await withServer({ fsync: true }, async (server, pool) => {
-  console.log(
-    `\n${await peerFigures(server.url, pool, server.dir, drainOnly)}`,
-  );
-});
+if (!storeOnly) {
+  await withServer({ fsync: true }, async (server, pool) => {
+    console.log(
+      `\n${await peerFigures(server.url, pool, server.dir, drainOnly)}`,
+    );
+  });
+}
 console.log(
   `\nPostgreSQL ${version} on 127.0.0.1, Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores, ${
     new Date().toISOString().slice(0, 10)

@@ -38,6 +38,7 @@ export interface OutboxSettings {
   readonly generateEventId: (() => string) | undefined;
   readonly circuitBreaker: BreakerSettings | null;
   readonly orderingKey: ((event: DomainEvent) => string | null) | undefined;
+  readonly preparedStatements: boolean;
 }
 
 const OPTION_NAMES = [
@@ -48,6 +49,7 @@ const OPTION_NAMES = [
   "generateEventId",
   "circuitBreaker",
   "orderingKey",
+  "preparedStatements",
 ];
 
 /** The default pause of a breaker: 5 s, doubling at each opening, up to 5 min. */
@@ -72,6 +74,7 @@ export function readOutboxOptions(options: unknown): OutboxSettings {
     generateEventId,
     circuitBreaker = {},
     orderingKey,
+    preparedStatements = true,
   } = options as PostgresOutboxOptions;
   checkGenerateEventId(generateEventId);
   checkArgument(
@@ -79,6 +82,12 @@ export function readOutboxOptions(options: unknown): OutboxSettings {
     "orderingKey",
     "a function of the event returning a string or null",
     orderingKey,
+  );
+  checkArgument(
+    typeof preparedStatements == "boolean",
+    "preparedStatements",
+    "true or false",
+    preparedStatements,
   );
   checkArgument(
     typeof retryDelayMs === "function" || isDelay(retryDelayMs),
@@ -94,6 +103,7 @@ export function readOutboxOptions(options: unknown): OutboxSettings {
     generateEventId,
     circuitBreaker: readBreaker(circuitBreaker, "circuitBreaker"),
     orderingKey,
+    preparedStatements,
   };
 }
 

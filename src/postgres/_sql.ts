@@ -1,10 +1,45 @@
 import { checkArgument } from "../_shared/_arguments.ts";
-import type { PostgresDatabase, SqlQueryable } from "./database.ts";
+import type { PostgresDatabase, SqlQueryable, SqlResult } from "./database.ts";
 
 /** Tells whether `value` has a `query` method. */
 export function isQueryable(value: unknown): value is SqlQueryable {
   return typeof value === "object" && value !== null &&
     typeof (value as { query?: unknown }).query === "function";
+}
+
+/** What node-postgres's Client and PoolClient have beyond a query, all public. */
+interface PgClient {
+  escapeIdentifier(text: string): string;
+  escapeLiteral(text: string): string;
+  query(
+    config: { name: string; text: string; values: unknown[] | undefined },
+  ): Promise<SqlResult>;
+}
+
+/**
+ * `queryable`, running its queries as the named statement `name` when
+ * `enabled` and it is a node-postgres client (it has `escapeIdentifier` and
+ * `escapeLiteral`; PGlite and adapters do not): pg then has the server parse
+ * and plan the text once per connection instead of at every call. Anything
+ * else is `queryable` itself, called with `(text, params)`.
+ *
+ * The name is safe when it is used for one text only in a process: pg keeps
+ * prepared statements per connection, a connection belongs to one process,
+ * and pg rejects a name reused for another text rather than run the wrong one.
+ */
+export function namedOn(
+  queryable: SqlQueryable,
+  name: string,
+  enabled: boolean,
+): SqlQueryable {
+  const client = queryable as SqlQueryable & Partial<PgClient>;
+  return enabled && typeof client.escapeIdentifier == "function" &&
+      typeof client.escapeLiteral == "function"
+    ? {
+      query: (text, values) =>
+        (client as PgClient).query({ name, text, values }),
+    }
+    : queryable;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { EventDefinition } from "../event/event_definition.ts";
 import type { DomainEvent, JsonObject } from "../event/types.ts";
 import { parseEvent } from "../parse/parse_event.ts";
 import type { Publish } from "../dispatch/handler.ts";
-import { checkDatabase, inTransaction } from "./_sql.ts";
+import { checkDatabase, inTransaction, namedOn } from "./_sql.ts";
 import {
   checkArgument,
   checkInteger,
@@ -118,7 +118,7 @@ export class PostgresOutbox {
    * Creates the outbox; it touches the database only when called.
    *
    * @param db A `pg` Pool or a PGlite instance.
-   * @param options Table prefix, attempts, lease, retry delay, circuit breaker, ordering key.
+   * @param options Table prefix, attempts, lease, retry delay, circuit breaker, ordering key, prepared statements.
    * @throws {TypeError} When `db` is neither, or an option is unknown or out of range.
    */
   constructor(db: PostgresDatabase, options: PostgresOutboxOptions = {}) {
@@ -211,10 +211,20 @@ export class PostgresOutbox {
     if (!list.length) return { events: 0, publications: 0 };
     const stored = eventRows(list, this.#settings.orderingKey);
     const targets = publicationRows(list, this.#byType, this.#any);
-    const { rows } = await this.#query("store", this.#sql.store, [
-      JSON.stringify(stored),
-      JSON.stringify(targets),
-    ], tx);
+    // Named after the table: the text depends on the prefix alone.
+    const { rows } = await this.#query(
+      "store",
+      this.#sql.store,
+      [
+        JSON.stringify(stored),
+        JSON.stringify(targets),
+      ],
+      namedOn(
+        tx,
+        `${this.tables.publications}.store`,
+        this.#settings.preparedStatements,
+      ),
+    );
     return rows[0] as StoreResult;
   }
 

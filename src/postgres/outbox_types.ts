@@ -66,6 +66,18 @@ export interface PostgresOutboxOptions {
    * `store`.
    */
   orderingKey?: (event: DomainEvent) => string | null;
+  /**
+   * Whether `store` on a node-postgres client (pg's Client or PoolClient)
+   * runs as a named statement, which the server parses and plans once per
+   * connection instead of at every call. PGlite and adapters to other
+   * drivers always get `query(text, params)`. The default follows
+   * graphile-worker's (which prepares unless `noPreparedStatements`); set
+   * `false` behind PgBouncer in transaction mode unless it is 1.21 or later
+   * with `max_prepared_statements` set.
+   *
+   * @default {true}
+   */
+  preparedStatements?: boolean;
 }
 
 /**

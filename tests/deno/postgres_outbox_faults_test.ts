@@ -203,6 +203,24 @@ describe("edges: misuse and input PostgreSQL cannot take as it is", () => {
     await pool.end();
   });
 
+  it("store on a pg client whose connection is down rejects with pg's error", async () => {
+    // With preparedStatements (the default) the statement goes through pg's
+    // { name, text, values } query config; without, as (text, params): both
+    // reach pg, which rejects, and the outbox passes its error on.
+    for (const preparedStatements of [true, false]) {
+      const outbox = await fresh({ preparedStatements });
+      const client = new pg.Client({
+        connectionString: "postgres://127.0.0.1:1/x",
+      });
+      client.on("error", () => {});
+      await assert.rejects(client.connect());
+      await assert.rejects(
+        outbox.store(client, createEvent("a.b")),
+        /Connection terminated/,
+      );
+    }
+  });
+
   it("every call before migrate() names migrate()", async () => {
     const outbox = new PostgresOutbox(db, { tablePrefix: "never_migrated_" });
     outbox.registerAny("audit", () => {});

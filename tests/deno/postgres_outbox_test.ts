@@ -71,6 +71,39 @@ describe("PostgresOutbox.store", () => {
     assert.equal(await count(outbox.tables.events), 2);
   });
 
+  it("gives PGlite and an adapter with only query the statement as (text, params), whatever preparedStatements says", async () => {
+    // Only a node-postgres client (escapeIdentifier and escapeLiteral) gets
+    // pg's { name, text, values }: an adapter to another driver handed that
+    // object instead of the text would send "[object Object]" as SQL.
+    for (const preparedStatements of [undefined, true, false]) {
+      const outbox = await fresh(
+        preparedStatements === undefined ? {} : { preparedStatements },
+      );
+      outbox.registerAny("audit", () => {});
+      const calls: unknown[][] = [];
+      const [viaAdapter, direct] = await db.transaction(async (tx) => {
+        const adapter: SqlQueryable = {
+          query(...args: [string, unknown[]?]) {
+            calls.push(args);
+            return tx.query(...args);
+          },
+        };
+        return [
+          await outbox.store(adapter, invite()),
+          await outbox.store(tx, invite()),
+        ];
+      });
+      const one = { events: 1, publications: 1 };
+      assert.deepEqual([viaAdapter, direct], [one, one]);
+      assert.equal(calls.length, 1);
+      const [text, params] = calls[0] as [unknown, unknown];
+      assert.equal(typeof text, "string");
+      assert.match(text as string, /^WITH /);
+      assert(Array.isArray(params) && params.length === 2);
+      assert.deepEqual(await statuses(outbox), { pending: 2 });
+    }
+  });
+
   it("stores nothing when the caller's transaction rolls back", async () => {
     const outbox = await fresh();
     outbox.register(InviteCreated, "email", () => {});
@@ -818,6 +851,13 @@ describe("bad input", () => {
       [db, { retryDelayMs: -1 }, /^retryDelayMs: .*got -1/],
       [db, { retryDelayMs: NaN }, /^retryDelayMs: .*got NaN/],
       [db, { retryDelayMs: null }, /^retryDelayMs: .*got null/],
+      [
+        db,
+        { preparedStatements: "false" },
+        /^preparedStatements: expected true or false, got "false"/,
+      ],
+      [db, { preparedStatements: 0 }, /^preparedStatements: .*got 0$/],
+      [db, { preparedStatements: null }, /^preparedStatements: .*got null$/],
       [db, { maxAttemps: 3 }, /^PostgresOutbox: unknown option "maxAttemps"/],
       [db, null, /^PostgresOutbox: expected an options object, got null/],
     ];

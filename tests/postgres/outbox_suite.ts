@@ -9,6 +9,7 @@ import { createEvent, type DomainEvent } from "../../mod.ts";
 import { PostgresOutbox, type PostgresOutboxOptions } from "../../postgres.ts";
 import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
 import { inTransaction } from "./_transaction.ts";
+import { until } from "../_until.ts";
 // Wake-up on commit (issue #23), with its own server.
 import "./outbox_notify.ts";
 // outbox.stats() over 1,000,000 completed publications (issue #23), same.
@@ -670,5 +671,69 @@ describe("PostgresOutbox batches on a real PostgreSQL server", () => {
       assert.deepEqual(row.ns, expected, `${row.listener} ${row.key}`);
     }
     assert.equal(await pendingOf(prefix), 0);
+  });
+});
+
+describe("PostgresOutbox.store on a pg client: preparedStatements", () => {
+  it("by default runs as a statement named after the publications table (one per prefix, prepared once per connection); with preparedStatements: false prepares none; same results, same NOTIFY at commit", async () => {
+    const outbox = (tablePrefix: string, options: PostgresOutboxOptions) => {
+      const made = new PostgresOutbox(pool, { tablePrefix, ...options });
+      made.registerAny("audit", () => {});
+      return made;
+    };
+    const named = [outbox("prepared_a_", {}), outbox("prepared_b_", {})];
+    const text = outbox("prepared_c_", { preparedStatements: false });
+    for (const each of [...named, text]) await each.migrate();
+    const listener = await pool.connect();
+    const notified: string[] = [];
+    listener.on("notification", ({ channel }) => notified.push(channel));
+    // One fresh connection per case: pg_prepared_statements shows only what
+    // the outbox prepared on it (pg's unnamed statements never appear).
+    const storeTwice = async (outboxes: PostgresOutbox[]) => {
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      try {
+        const event = createEvent("a.b");
+        const results = [];
+        await client.query("BEGIN");
+        for (const each of [...outboxes, ...outboxes]) {
+          results.push(await each.store(client, event));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.deepEqual(notified, [], "nothing is notified before commit");
+        await client.query("COMMIT");
+        const { rows } = await client.query(
+          `SELECT name, from_sql, generic_plans + custom_plans AS runs
+           FROM pg_prepared_statements ORDER BY name`,
+        );
+        return { results, prepared: rows };
+      } finally {
+        await client.end();
+      }
+    };
+    try {
+      await listener.query(
+        "LISTEN prepared_a_publications; LISTEN prepared_c_publications",
+      );
+      const one = { events: 1, publications: 1 };
+      const none = { events: 0, publications: 0 };
+      const byDefault = await storeTwice(named);
+      assert.deepEqual(byDefault.results, [one, one, none, none]);
+      // Each name prepared once and run twice: parsed and planned once.
+      assert.deepEqual(byDefault.prepared, [
+        { name: "prepared_a_publications.store", from_sql: false, runs: "2" },
+        { name: "prepared_b_publications.store", from_sql: false, runs: "2" },
+      ]);
+      await until(() => notified.length === 1, "the first commit's NOTIFY");
+      notified.length = 0;
+      const withText = await storeTwice([text]);
+      assert.deepEqual(withText.results, [one, none]);
+      assert.deepEqual(withText.prepared, []);
+      await until(() => notified.length === 1, "the second commit's NOTIFY");
+      assert.deepEqual(notified, ["prepared_c_publications"]);
+    } finally {
+      await listener.query("UNLISTEN *");
+      listener.release();
+    }
   });
 });
