@@ -15,7 +15,9 @@ export interface OutboxStatements {
    * $1 limit, $2 lease ms, $3 lease token, $4 listener ids JSON → claimed
    * rows, by id. A publication with an ordering key waits while one of its
    * listener and key whose event was stored earlier (by `seq`, so a
-   * backfilled publication keeps its event's place) is not completed.
+   * backfilled publication keeps its event's place) is not completed. The
+   * claimed rows are updated by primary key and each body read by its
+   * event's: joined instead, the planner may scan both tables whole.
    */
   readonly claim: string;
   /**
@@ -23,7 +25,10 @@ export interface OutboxStatements {
    * until the transaction ends, in id order. It waits for the row locks
    * rather than skipping them: another relay's claim statement may hold one
    * for a moment (and then passes it by), or the transaction of a relay that
-   * took it over, until that one commits.
+   * took it over, until that one commits. Only a pending row holds a lease
+   * token (every other change clears it), so it tests no status: with one,
+   * the planner may walk the whole partial index of pending rows for ids it
+   * would find by primary key (9 ms for 50 ids among 20,000 pending).
    */
   readonly lock: string;
   /** $1 ids JSON. */
@@ -32,7 +37,7 @@ export interface OutboxStatements {
   readonly fail: string;
   /** $1 id, $2 lease token, $3 delay ms, $4 error text or null to keep it → { status }: pending again, attempts unchanged. */
   readonly defer: string;
-  /** $1 lease token, $2 ids JSON: their leases end, nothing else changes. */
+  /** $1 lease token, $2 ids JSON: their leases end, nothing else changes (by primary key, as `lock`). */
   readonly release: string;
   /** $1 listener id, $2 event type or null for all, $3 ISO time or null → { count }. */
   readonly backfill: string;
@@ -116,7 +121,8 @@ export function outboxStatements(prefix: string): OutboxStatements {
         SELECT id FROM ${publications} AS p
         WHERE status = 'pending' AND available_at <= now()
           AND (locked_until IS NULL OR locked_until <= now())
-          AND listener_id IN (SELECT json_array_elements_text($4::text::json))
+          AND listener_id = ANY (ARRAY(
+            SELECT json_array_elements_text($4::text::json)))
           AND (ordering_key IS NULL OR NOT EXISTS (
             SELECT 1 FROM ${publications} AS q
             JOIN ${events} AS qe ON qe.event_id = q.event_id
@@ -132,14 +138,14 @@ export function outboxStatements(prefix: string): OutboxStatements {
         UPDATE ${publications} AS p
         SET locked_until = now() + $2::float8 * interval '1 millisecond',
           lease_token = $3::text::uuid
-        FROM due, ${events} AS e
-        WHERE p.id = due.id AND e.event_id = p.event_id
-        RETURNING p.id, p.listener_id, p.attempts, e.body::text AS body
+        WHERE p.id = ANY (ARRAY(SELECT id FROM due))
+        RETURNING p.id, p.listener_id, p.attempts, (SELECT e.body::text
+          FROM ${events} AS e WHERE e.event_id = p.event_id) AS body
       )
       SELECT id::text AS id, listener_id, attempts, body
       FROM claimed ORDER BY claimed.id`,
     lock: `SELECT id::text AS id FROM ${publications}
-      WHERE lease_token = $1::text::uuid AND status = 'pending'
+      WHERE lease_token = $1::text::uuid
         AND id = ANY (ARRAY(
           SELECT json_array_elements_text($2::text::json)::bigint))
       ORDER BY id FOR UPDATE`,
@@ -168,7 +174,7 @@ export function outboxStatements(prefix: string): OutboxStatements {
       RETURNING status`,
     release: `UPDATE ${publications}
       SET locked_until = NULL, lease_token = NULL
-      WHERE lease_token = $1::text::uuid AND status = 'pending'
+      WHERE lease_token = $1::text::uuid
         AND id = ANY (ARRAY(
           SELECT json_array_elements_text($2::text::json)::bigint))`,
     backfill: "WITH created AS (" +

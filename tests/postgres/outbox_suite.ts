@@ -16,6 +16,8 @@ import "./outbox_notify.ts";
 import "./outbox_stats.ts";
 // backfill racing purgeCompleted, same.
 import "./outbox_backfill.ts";
+// The relay's statements find their rows by primary key on a backlog, same.
+import "./outbox_plans.ts";
 
 let server: PostgresServer;
 let pool: pg.Pool;
