@@ -300,16 +300,26 @@ export interface FailedPublication {
  * ```ts
  * import type { FailedOptions } from "@seedwork/domain-events/postgres";
  *
- * const options: FailedOptions = { limit: 20 };
+ * const options: FailedOptions = { limit: 20, newestFirst: true };
  * ```
  */
 export interface FailedOptions {
   /**
-   * The most publications returned, oldest failure first, 1 to 10,000.
+   * The most publications returned, 1 to 10,000: the first of the order
+   * `newestFirst` chooses.
    *
    * @default {100}
    */
   limit?: number;
+  /**
+   * List the most recent failures first (latest `failedAt` first), as an
+   * operator's page does; `false` lists the oldest failure first. Either way
+   * it reads the index of failed publications, so the newest come first
+   * however many there are.
+   *
+   * @default {false}
+   */
+  newestFirst?: boolean;
 }
 
 /**
