@@ -312,10 +312,9 @@ export interface FailedOptions {
    */
   limit?: number;
   /**
-   * List the most recent failures first (latest `failedAt` first), as an
-   * operator's page does; `false` lists the oldest failure first. Either way
-   * it reads the index of failed publications, so the newest come first
-   * however many there are.
+   * List the most recent failures first (the latest `failedAt` first, ties
+   * by id), as an operator's page does: the newest `limit` of them, however
+   * many have failed. `false` lists the oldest failure first.
    *
    * @default {false}
    */
