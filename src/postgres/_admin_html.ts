@@ -11,10 +11,8 @@ export interface AdminView {
   readonly nonce: string;
   readonly stats: readonly ListenerStats[];
   readonly dead: readonly FailedPublication[];
-  /** Every dead letter, as stats() counts them. */
+  /** Every dead letter, as stats() counts them: `dead` is the newest of these. */
   readonly deadTotal: number;
-  /** How many outbox.failed() read (oldest first): `dead` is the newest of these. */
-  readonly deadRead: number;
   readonly notice: string | undefined;
   readonly correlation:
     | { readonly id: string; readonly tree: string | undefined }
@@ -103,12 +101,10 @@ function correlationSection(view: AdminView): string {
 
 /** The whole page. */
 export function renderPage(view: AdminView): string {
-  const { dead, deadTotal, deadRead } = view;
+  const { dead, deadTotal } = view;
   const shown = dead.length >= deadTotal
     ? ""
-    : deadRead >= deadTotal
-    ? ` (the newest ${dead.length} of ${deadTotal})`
-    : ` (${dead.length} of ${deadTotal}: the newest of the ${deadRead} that failed first)`;
+    : ` (the newest ${dead.length} of ${deadTotal})`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>Outbox</title><style nonce="${view.nonce}">${STYLE}</style></head><body>

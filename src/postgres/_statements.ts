@@ -41,8 +41,11 @@ export interface OutboxStatements {
   readonly release: string;
   /** $1 listener id, $2 event type or null for all, $3 ISO time or null → { count }. */
   readonly backfill: string;
-  /** $1 limit → failed rows. */
-  readonly failed: string;
+  /**
+   * $1 limit → failed rows: [0] oldest failure first, [1] newest first (the
+   * partial index of failed rows scanned backward).
+   */
+  readonly failed: readonly [string, string];
   /** $1 listener id or null, $2 event id or null, $3 publication id or null → { count }. */
   readonly resubmit: string;
   /** $1 ISO time → { publications, events }. */
@@ -186,14 +189,15 @@ export function outboxStatements(prefix: string): OutboxStatements {
       " ON CONFLICT (event_id, listener_id) DO NOTHING" +
       " RETURNING 1)" +
       " SELECT count(*)::int AS count FROM created",
-    failed:
+    failed: ["", " DESC"].map((order) =>
       "SELECT p.id::text AS id, p.listener_id, p.attempts, p.last_error," +
       " (extract(epoch FROM p.failed_at) * 1000)::float8 AS failed_ms," +
       " e.body::text AS body" +
       ` FROM ${publications} AS p JOIN ${events} AS e ON e.event_id = p.event_id` +
       " WHERE p.status = 'failed'" +
-      " ORDER BY p.failed_at, p.id" +
-      " LIMIT $1::int",
+      ` ORDER BY p.failed_at${order}, p.id${order}` +
+      " LIMIT $1::int"
+    ) as [string, string],
     resubmit: "WITH resubmitted AS (" +
       `UPDATE ${publications}` +
       " SET status = 'pending', attempts = 0, available_at = now(), failed_at = NULL" +

@@ -36,9 +36,8 @@ export interface OutboxAdminOptions {
 /** How long a rendered page's token stays usable, and how many are kept. */
 const TOKEN_MS = 3_600_000;
 const TOKENS_KEPT = 1000;
+/** The most dead letters one render reads and shows, newest first. */
 const DEAD_SHOWN = 200;
-/** The most dead letters one render reads: outbox.failed()'s ceiling. */
-const DEAD_READ = 10_000;
 /** The most bytes of a POST's body read: the page's forms send a few hundred. */
 const FORM_BYTES = 16_384;
 
@@ -55,9 +54,9 @@ const SECURITY_HEADERS = {
  * few lines of adapter (docs/outbox.md, "The operator's page"). One HTML
  * page, no script, no external asset, a strict Content-Security-Policy:
  * each listener's {@linkcode PostgresOutbox.stats} (paused ones marked),
- * the dead letters newest first with their error and event, a resubmit
- * button for one or all of a listener, and the causation tree of a
- * correlation id typed into a form.
+ * the newest 200 dead letters (newest first, all of them counted) with
+ * their error and event, a resubmit button for one or all of a listener,
+ * and the causation tree of a correlation id typed into a form.
  *
  * `authorize(request)` runs first on every request; a refusal answers 403.
  * Changes are POSTs only, refused (403) unless the Origin header is the
@@ -131,17 +130,15 @@ export function outboxAdmin(
   }
 
   async function page(url: URL): Promise<Response> {
-    const [stats, oldestFirst] = await Promise.all([
+    const [stats, dead] = await Promise.all([
       outbox.stats(),
-      outbox.failed({ limit: DEAD_READ }),
+      outbox.failed({ limit: DEAD_SHOWN, newestFirst: true }),
     ]);
     // stats() counts them all; a failure between the two reads is in one.
     const deadTotal = Math.max(
       stats.reduce((total, listener) => total + listener.failed, 0),
-      oldestFirst.length,
+      dead.length,
     );
-    const deadRead = oldestFirst.length;
-    const dead = oldestFirst.reverse().slice(0, DEAD_SHOWN);
     const resubmitted = url.searchParams.get("resubmitted");
     const id = url.searchParams.get("correlation");
     let correlation: AdminView["correlation"];
@@ -165,7 +162,6 @@ export function outboxAdmin(
       stats,
       dead,
       deadTotal,
-      deadRead,
       notice: resubmitted !== null && /^\d{1,9}$/.test(resubmitted)
         ? `Resubmitted ${resubmitted} publication${
           resubmitted === "1" ? "" : "s"

@@ -277,17 +277,28 @@ export class PostgresOutbox {
   }
 
   /**
-   * Lists failed (dead) publications, oldest failure first, with their
-   * events and last errors.
+   * Lists failed (dead) publications, oldest failure first (newest first
+   * with `newestFirst`), with their events and last errors.
    *
-   * @param options How many to return at most.
+   * @param options How many to return at most, and in which order.
    * @returns The failed publications.
-   * @throws {TypeError} When `limit` is out of range.
+   * @throws {TypeError} When `limit` is out of range or `newestFirst` is not a boolean.
    */
   async failed(options: FailedOptions = {}): Promise<FailedPublication[]> {
-    checkOptions(options, ["limit"], "failed");
+    checkOptions(options, ["limit", "newestFirst"], "failed");
     const limit = checkInteger(options.limit ?? 100, "limit", 1, 10_000);
-    const { rows } = await this.#query("failed", this.#sql.failed, [limit]);
+    const { newestFirst = false } = options;
+    checkArgument(
+      typeof newestFirst == "boolean",
+      "newestFirst",
+      "true or false",
+      newestFirst,
+    );
+    const { rows } = await this.#query(
+      "failed",
+      this.#sql.failed[+newestFirst]!,
+      [limit],
+    );
     return (rows as FailedRow[]).map((row) => ({
       id: row.id,
       listenerId: row.listener_id,

@@ -300,16 +300,25 @@ export interface FailedPublication {
  * ```ts
  * import type { FailedOptions } from "@seedwork/domain-events/postgres";
  *
- * const options: FailedOptions = { limit: 20 };
+ * const options: FailedOptions = { limit: 20, newestFirst: true };
  * ```
  */
 export interface FailedOptions {
   /**
-   * The most publications returned, oldest failure first, 1 to 10,000.
+   * The most publications returned, 1 to 10,000: the first of the order
+   * `newestFirst` chooses.
    *
    * @default {100}
    */
   limit?: number;
+  /**
+   * List the most recent failures first (the latest `failedAt` first, ties
+   * by id), as an operator's page does: the newest `limit` of them, however
+   * many have failed. `false` lists the oldest failure first.
+   *
+   * @default {false}
+   */
+  newestFirst?: boolean;
 }
 
 /**

@@ -1,5 +1,6 @@
 // What an operator reads, on PGlite: outbox.stats() per listener (exact on a
-// small table, estimated on a big one) and outbox.events({ correlationId }).
+// small table, estimated on a big one), outbox.events({ correlationId }) and
+// outbox.failed() (the dead letters, oldest or newest first).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createEvent, formatCausationTree } from "../../mod.ts";
@@ -223,6 +224,78 @@ describe("PostgresOutbox.events", () => {
         () => outbox.events(options as any),
         (error: Error) =>
           error instanceof TypeError && message.test(error.message),
+      );
+    }
+  });
+});
+
+describe("PostgresOutbox.failed", () => {
+  it("lists dead letters oldest failure first, or newest first with newestFirst, ties by id", async () => {
+    const outbox = await fresh({ maxAttempts: 1 });
+    outbox.registerAny("search", () => {
+      throw new Error("search down");
+    });
+    await db.transaction((tx) =>
+      outbox.store(
+        tx,
+        Array.from({ length: 5 }, (_, n) => createEvent("item.indexed", { n })),
+      )
+    );
+    await outbox.processPending();
+    // Failed in an order that is not the order stored (ids 1..5): 4 first,
+    // then 2, then 1 and 5 at the same instant, then 3. Were the order by id
+    // (or by failed_at alone, ties left to chance), the lists would differ.
+    const { publications } = outbox.tables;
+    const rank: Record<number, number> = { 4: 0, 2: 1, 1: 2, 5: 2, 3: 3 };
+    for (const [n, at] of Object.entries(rank)) {
+      await db.query(
+        `UPDATE ${publications} AS p
+           SET failed_at = '2026-01-01T00:00:00Z'::timestamptz + $2 * interval '1 s'
+           FROM ${outbox.tables.events} AS e
+          WHERE e.event_id = p.event_id AND (e.body::json->'payload'->>'n')::int + 1 = $1`,
+        [Number(n), at],
+      );
+    }
+    const order = async (options?: Parameters<typeof outbox.failed>[0]) =>
+      (await outbox.failed(options)).map((dead) =>
+        (dead.event.payload as { n: number }).n + 1
+      );
+    assert.deepEqual(await order(), [4, 2, 1, 5, 3]);
+    assert.deepEqual(await order({ newestFirst: false }), [4, 2, 1, 5, 3]);
+    assert.deepEqual(await order({ newestFirst: true }), [3, 5, 1, 2, 4]);
+    // The newest two, not the oldest two reversed.
+    assert.deepEqual(await order({ newestFirst: true, limit: 2 }), [3, 5]);
+    assert.deepEqual(await order({ limit: 2 }), [4, 2]);
+    const [newest] = await outbox.failed({ newestFirst: true, limit: 1 });
+    assert.equal(newest!.failedAt, "2026-01-01T00:00:03.000Z");
+    assert.equal(newest!.lastError.split("\n")[0], "Error: search down");
+  });
+
+  it("refuses bad options with a TypeError naming them", async () => {
+    const outbox = await fresh();
+    for (
+      const [options, message] of [
+        [null, /^failed: expected an options object/],
+        [{ limit: 0 }, /^limit: expected an integer from 1 to 10000, got 0/],
+        [{ limit: 10_001 }, /^limit: /],
+        [
+          { newestFirst: "yes" },
+          /^newestFirst: expected true or false, got "yes"/,
+        ],
+        [{ newestFirst: 1 }, /^newestFirst: expected true or false, got 1/],
+        [
+          { newestFirst: null },
+          /^newestFirst: expected true or false, got null/,
+        ],
+        [{ newest: true }, /^failed: unknown option "newest"/],
+      ] as const
+    ) {
+      await assert.rejects(
+        // deno-lint-ignore no-explicit-any
+        () => outbox.failed(options as any),
+        (error: Error) =>
+          error instanceof TypeError && message.test(error.message),
+        String(message),
       );
     }
   });

@@ -6,6 +6,7 @@
 // transaction's 50 rows walked the whole partial index of pending rows (9 ms,
 // half of the server's CPU per publication in `deno task bench:outbox`), and
 // the claim's update, once statistics existed, scanned the table whole.
+// failed({ newestFirst }) reads the index of failed rows backward.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
@@ -35,7 +36,7 @@ async function planOf(statement: string, params: unknown[]): Promise<string> {
   return rows.map((row) => row["QUERY PLAN"]).join("\n");
 }
 
-describe("the relay's statements on a backlog of 20,000 publications", () => {
+describe("the relay's statements and failed() on a backlog of 20,000 publications", () => {
   it("lock and release use the primary key, before and after ANALYZE; the claim's update too", async () => {
     const outbox = new PostgresOutbox(pool, { tablePrefix: "plans_" });
     await outbox.migrate();
@@ -81,5 +82,30 @@ describe("the relay's statements on a backlog of 20,000 publications", () => {
         plan,
       );
     }
+  });
+  it("failed() reads the partial index of failed rows, backward for newestFirst, once analyzed", async () => {
+    // A quarter of the backlog dead, failed in id order. Without statistics
+    // the planner sorts the few rows it expects (either order alike); with
+    // them, the newest 200 come from the index read backward and stop at
+    // the LIMIT, rather than sorting every dead letter.
+    await pool.query(
+      `UPDATE plans_publications SET status = 'failed', locked_until = NULL,
+         failed_at = now() + id * interval '1 ms' WHERE id % 4 = 0`,
+    );
+    await pool.query("ANALYZE plans_publications, plans_events");
+    const [oldestFirst, newestFirst] = outboxStatements("plans_").failed;
+    const oldest = await planOf(oldestFirst, [200]);
+    assert.match(
+      oldest,
+      /Index Scan using plans_publications_failed on plans_publications/,
+      oldest,
+    );
+    const newest = await planOf(newestFirst, [200]);
+    assert.match(
+      newest,
+      /Index Scan Backward using plans_publications_failed on plans_publications/,
+      newest,
+    );
+    assert.doesNotMatch(newest, /Seq Scan/, newest);
   });
 });
