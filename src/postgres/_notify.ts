@@ -132,15 +132,25 @@ async function listenOnPool(
   report: (error: unknown) => void,
 ): Promise<void> {
   let pause = FIRST_RETRY_MS;
+  const closed = new Promise<undefined>((resolve) =>
+    closing.addEventListener("abort", () => resolve(undefined))
+  );
   while (!closing.aborted) {
-    let client: ListeningClient;
+    let client: ListeningClient | undefined;
+    const connecting = pool.connect() as Promise<ListeningClient>;
     try {
-      client = await pool.connect() as ListeningClient;
+      client = await Promise.race([connecting, closed]);
     } catch (error) {
       report(error);
       await sleep(pause, closing);
       pause = Math.min(pause * 2, LAST_RETRY_MS);
       continue;
+    }
+    if (!client) {
+      // Stopped while an exhausted pool had no client to give: stopping
+      // waits no longer, and the client the pool gives later goes back.
+      connecting.then((late) => late.release(), () => {});
+      return;
     }
     if (typeof client.on !== "function" || typeof client.off !== "function") {
       client.release();
@@ -157,7 +167,6 @@ async function listenOnPool(
     const ended = new Promise<void>((resolve) => end = resolve);
     const onLost = (error: unknown) =>
       settle({ error: error ?? new Error("the listening connection ended") });
-    const onClose = () => settle(undefined);
     const onEnd = () => {
       end();
       onLost(undefined);
@@ -170,18 +179,20 @@ async function listenOnPool(
     client.on("error", onLost);
     client.on("end", onEnd);
     client.on("notification", onNotification);
+    let listened = Infinity;
     try {
       await client.query(`LISTEN ${channel}`);
-      pause = FIRST_RETRY_MS;
+      listened = Date.now();
       // Whatever was stored while nobody listened is due now.
       wake();
     } catch (error) {
       onLost(error);
     }
-    if (closing.aborted) onClose();
-    closing.addEventListener("abort", onClose);
-    const outcome = await settled;
-    closing.removeEventListener("abort", onClose);
+    const outcome = await Promise.race([settled, closed]);
+    // The pause starts again from 250 ms only after a connection that stayed
+    // up at least as long as the pause before it: one a server or proxy
+    // drops right after LISTEN keeps the pause doubling.
+    if (Date.now() - listened >= pause) pause = FIRST_RETRY_MS;
     client.off("notification", onNotification);
     if (outcome) {
       report(
