@@ -132,15 +132,24 @@ async function listenOnPool(
   report: (error: unknown) => void,
 ): Promise<void> {
   let pause = FIRST_RETRY_MS;
-  const closed = new Promise<undefined>((resolve) =>
-    closing.addEventListener("abort", () => resolve(undefined))
-  );
   while (!closing.aborted) {
+    // Settles once: with the error when the connection is lost, undefined
+    // when the relay closes (also while connecting). Nothing outlives this
+    // connection (a timer or an abort listener per reconnect would pile up
+    // on a flaky network).
+    let settle!: (outcome: { error: unknown } | undefined) => void;
+    let end!: () => void;
+    const settled = new Promise<{ error: unknown } | undefined>((resolve) =>
+      settle = resolve
+    );
+    const onClose = () => settle(undefined);
+    closing.addEventListener("abort", onClose);
     let client: ListeningClient | undefined;
     const connecting = pool.connect() as Promise<ListeningClient>;
     try {
-      client = await Promise.race([connecting, closed]);
+      client = await Promise.race([connecting, settled as Promise<undefined>]);
     } catch (error) {
+      closing.removeEventListener("abort", onClose);
       report(error);
       await sleep(pause, closing);
       pause = Math.min(pause * 2, LAST_RETRY_MS);
@@ -156,14 +165,6 @@ async function listenOnPool(
       client.release();
       return;
     }
-    // Settles once: with the error when the connection is lost, undefined
-    // when the relay closes. Nothing outlives this connection (a timer or an
-    // abort listener per reconnect would pile up on a flaky network).
-    let settle!: (outcome: { error: unknown } | undefined) => void;
-    let end!: () => void;
-    const settled = new Promise<{ error: unknown } | undefined>((resolve) =>
-      settle = resolve
-    );
     const ended = new Promise<void>((resolve) => end = resolve);
     const onLost = (error: unknown) =>
       settle({ error: error ?? new Error("the listening connection ended") });
@@ -188,7 +189,8 @@ async function listenOnPool(
     } catch (error) {
       onLost(error);
     }
-    const outcome = await Promise.race([settled, closed]);
+    const outcome = await settled;
+    closing.removeEventListener("abort", onClose);
     // The pause starts again from 250 ms only after a connection that stayed
     // up at least as long as the pause before it: one a server or proxy
     // drops right after LISTEN keeps the pause doubling.
