@@ -133,31 +133,41 @@ async function listenOnPool(
 ): Promise<void> {
   let pause = FIRST_RETRY_MS;
   while (!closing.aborted) {
-    let client: ListeningClient;
-    try {
-      client = await pool.connect() as ListeningClient;
-    } catch (error) {
-      report(error);
-      await sleep(pause, closing);
-      pause = Math.min(pause * 2, LAST_RETRY_MS);
-      continue;
-    }
-    if (typeof client.on !== "function" || typeof client.off !== "function") {
-      client.release();
-      return;
-    }
     // Settles once: with the error when the connection is lost, undefined
-    // when the relay closes. Nothing outlives this connection (a timer or an
-    // abort listener per reconnect would pile up on a flaky network).
+    // when the relay closes (also while connecting). Nothing outlives this
+    // connection (a timer or an abort listener per reconnect would pile up
+    // on a flaky network).
     let settle!: (outcome: { error: unknown } | undefined) => void;
     let end!: () => void;
     const settled = new Promise<{ error: unknown } | undefined>((resolve) =>
       settle = resolve
     );
+    const onClose = () => settle(undefined);
+    closing.addEventListener("abort", onClose);
+    let client: ListeningClient | undefined;
+    const connecting = pool.connect() as Promise<ListeningClient>;
+    try {
+      client = await Promise.race([connecting, settled as Promise<undefined>]);
+    } catch (error) {
+      closing.removeEventListener("abort", onClose);
+      report(error);
+      await sleep(pause, closing);
+      pause = Math.min(pause * 2, LAST_RETRY_MS);
+      continue;
+    }
+    if (!client) {
+      // Stopped while an exhausted pool had no client to give: stopping
+      // waits no longer, and the client the pool gives later goes back.
+      connecting.then((late) => late.release(), () => {});
+      return;
+    }
+    if (typeof client.on !== "function" || typeof client.off !== "function") {
+      client.release();
+      return;
+    }
     const ended = new Promise<void>((resolve) => end = resolve);
     const onLost = (error: unknown) =>
       settle({ error: error ?? new Error("the listening connection ended") });
-    const onClose = () => settle(undefined);
     const onEnd = () => {
       end();
       onLost(undefined);
@@ -170,18 +180,21 @@ async function listenOnPool(
     client.on("error", onLost);
     client.on("end", onEnd);
     client.on("notification", onNotification);
+    let listened = Infinity;
     try {
       await client.query(`LISTEN ${channel}`);
-      pause = FIRST_RETRY_MS;
+      listened = Date.now();
       // Whatever was stored while nobody listened is due now.
       wake();
     } catch (error) {
       onLost(error);
     }
-    if (closing.aborted) onClose();
-    closing.addEventListener("abort", onClose);
     const outcome = await settled;
     closing.removeEventListener("abort", onClose);
+    // The pause starts again from 250 ms only after a connection that stayed
+    // up at least as long as the pause before it: one a server or proxy
+    // drops right after LISTEN keeps the pause doubling.
+    if (Date.now() - listened >= pause) pause = FIRST_RETRY_MS;
     client.off("notification", onNotification);
     if (outcome) {
       report(

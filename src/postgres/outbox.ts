@@ -335,10 +335,22 @@ export class PostgresOutbox {
     checkOptions(options, ["olderThan"], "purgeCompleted");
     const { olderThan } = options;
     checkDate(olderThan, "olderThan");
-    const { rows } = await this.#query("purgeCompleted", this.#sql.purge, [
-      olderThan.toISOString(),
-    ]);
-    return rows[0] as PurgeResult;
+    // A backfill committing whole inside the statement gives events it is
+    // deleting publications its snapshot misses: 23503, retried afresh.
+    for (let attempts = 3;;) {
+      try {
+        return (await this.#query("purgeCompleted", this.#sql.purge, [
+          olderThan.toISOString(),
+        ])).rows[0] as PurgeResult;
+      } catch (error) {
+        if ((error as { code?: unknown })?.code !== "23503") throw error;
+        if (!--attempts) {
+          throw new Error("purgeCompleted: a backfill raced it 3 times", {
+            cause: error,
+          });
+        }
+      }
+    }
   }
 
   /**

@@ -15,7 +15,7 @@ import {
 import { HOSTILE } from "../_hostile.ts";
 import { outboxFixture, tablePrefixOf } from "./_outbox_fixture.ts";
 
-const { db, fresh, storeIn, rows, drain } = outboxFixture();
+const { db, fresh, storeIn, rows, drain, count } = outboxFixture();
 
 describe("bookkeeping nothing a listener does can break", () => {
   it("records each hostile thrown value as a bounded, storable attempt, dead at maxAttempts, while the healthy events of the same batches complete once", async () => {
@@ -667,6 +667,67 @@ describe("backfill", () => {
     assert.equal(await later.backfill("analytics"), 2);
     await drain(later);
     assert.deepEqual(seen, [1, 2, 3]);
+  });
+
+  // PGlite has one connection, so no backfill can commit inside a purge (the
+  // real server's race: tests/postgres/outbox_backfill.ts). A trigger makes
+  // the same state inside the purge's own statement: deleting the completed
+  // publication inserts a publication of "late" for the oldest event without
+  // one, for the first `budget` attempts. The statement's snapshot misses
+  // that row, its foreign-key check sees it: 23503, as in the race. A
+  // sequence (never rolled back) counts the attempts, apart from the outbox:
+  // a 4th attempt, or a rejection without a second, would show there.
+  async function purgeMeetingBackfills(budget: number) {
+    const outbox = await fresh();
+    await storeIn(outbox, [0, 1, 2, 3].map((n) => createEvent("old", { n })));
+    const { events, publications } = outbox.tables;
+    const prefix = tablePrefixOf(outbox);
+    await db.exec(`
+      UPDATE ${events} SET stored_at = now() - interval '1 hour';
+      INSERT INTO ${publications}
+        (event_id, listener_id, ordering_key, status, completed_at)
+      SELECT event_id, 'done', ordering_key, 'completed', now() - interval '1 hour'
+      FROM ${events} ORDER BY seq LIMIT 1;
+      CREATE SEQUENCE ${prefix}attempts;
+      CREATE FUNCTION ${prefix}backfill() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF nextval('${prefix}attempts') <= ${budget} THEN
+          INSERT INTO ${publications} (event_id, listener_id, ordering_key)
+          SELECT event_id, 'late', ordering_key FROM ${events} AS e
+          WHERE NOT EXISTS (SELECT 1 FROM ${publications} AS p
+            WHERE p.event_id = e.event_id)
+          ORDER BY seq LIMIT 1;
+        END IF;
+        RETURN OLD;
+      END $$;
+      CREATE TRIGGER backfill_inside BEFORE DELETE ON ${publications}
+      FOR EACH ROW EXECUTE FUNCTION ${prefix}backfill();`);
+    const purge = outbox.purgeCompleted({ olderThan: new Date() });
+    const attempts = async () =>
+      (await rows<{ n: number }>(
+        `SELECT last_value::int AS n FROM ${prefix}attempts`,
+      ))[0]?.n;
+    return { purge, events, attempts };
+  }
+
+  it("purgeCompleted tries again when a publication appears for an event it is deleting (23503)", async () => {
+    const { purge, events, attempts } = await purgeMeetingBackfills(1);
+    // Without the retry: rejects with the raw 23503 of the first attempt.
+    assert.deepEqual(await purge, { publications: 1, events: 4 });
+    assert.equal(await count(events), 0);
+    assert.equal(await attempts(), 2);
+  });
+
+  it("purgeCompleted gives up after 3 such attempts with an error naming it, the 23503 as cause", async () => {
+    const { purge, events, attempts } = await purgeMeetingBackfills(10);
+    const error = await purge.then(
+      () => assert.fail("purgeCompleted resolved"),
+      (error: unknown) => error as Error & { cause?: { code?: string } },
+    );
+    assert.equal(error.message, "purgeCompleted: a backfill raced it 3 times");
+    assert.equal(error.cause?.code, "23503");
+    assert.equal(await count(events), 4);
+    assert.equal(await attempts(), 3);
   });
 
   it("backfill refuses what it cannot take", async () => {

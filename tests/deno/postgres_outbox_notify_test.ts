@@ -359,15 +359,47 @@ describe("start on a pg Pool's shape", () => {
     controller.abort();
     await loop;
     assert.equal(slow.clients.length, 0);
-    // A connect that succeeds after the relay stopped: LISTEN, then at once
-    // UNLISTEN and the client given back.
+    // A connect that succeeds after the relay stopped (an exhausted pool
+    // handing a client over later): stopping did not wait for it, and the
+    // client goes back to the pool unused once it comes.
     slow.script.connectMs = 50;
+    const released = slow.released.length;
     const late = new AbortController();
     const stopping = outbox.start({ signal: late.signal, intervalMs: 60_000 });
     late.abort();
     await stopping;
-    assert.equal(slow.clients.length, 1);
+    await until(() => slow.released.length === released + 1, "the late client");
+    assert.equal(slow.released.at(-1), undefined);
+    assert.equal(slow.clients.length, 0);
     assert.equal(await listening(outbox.tables.publications), false);
+  });
+
+  it("keeps the reconnect pause growing while each connection drops right after LISTEN", async () => {
+    // Before, the pause went back to 250 ms after every LISTEN: a proxy
+    // dropping each connection at once had the relay reconnect 4 times a
+    // second. The gaps only have lower bounds here (a slow machine widens
+    // them); the real-server suite counts connections over 4 s.
+    const { pool, clients } = listeningPool({});
+    const outbox = await fresh({}, pool);
+    const controller = new AbortController();
+    const loop = outbox.start({
+      signal: controller.signal,
+      intervalMs: 60_000,
+      onError: () => {},
+    });
+    const listenedAt: number[] = [];
+    for (let n = 1; n <= 3; n++) {
+      await until(() => clients.length === n, `client ${n}`);
+      await until(() => listening(outbox.tables.publications), "LISTEN");
+      listenedAt.push(Date.now());
+      if (n < 3) clients[n - 1]!.lose(new Error("terminating connection"));
+    }
+    assert.ok(listenedAt[1]! - listenedAt[0]! >= 240, `${listenedAt}`);
+    assert.ok(listenedAt[2]! - listenedAt[1]! >= 490, `${listenedAt}`);
+    // Up longer than the pause (1 s by now): stopping passes the reset.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    controller.abort();
+    await loop;
   });
 
   it("leaves no timer behind for each lost listening connection", async () => {
