@@ -48,11 +48,14 @@ const MEASURES: readonly Measure[] = [
     // failed({ newestFirst }) for the operator's page (#23) added 53 B, then
     // three defect fixes 109 B (LISTEN reconnects backing off, stopping on an
     // exhausted pool, purgeCompleted retrying a backfill's race): 13,209 B,
-    // and the ceiling rose by the 47 B past it.
+    // and the ceiling rose by the 47 B past it. The claim's own transaction
+    // with the planner told to walk the index of pending rows (#23, drain
+    // throughput on tables never analyzed) added 72 B: the ceiling rose by
+    // exactly that.
     name: "PostgresOutbox",
     from: "./postgres",
     goal: 12000,
-    ceiling: 13209,
+    ceiling: 13281,
     without: ["src/dispatch/"],
   },
 ];

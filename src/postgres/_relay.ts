@@ -152,12 +152,15 @@ export async function runBatch(
     .filter(({ breaker }) => !breaker?.paused(now))
     .map(({ id }) => id);
   if (!ids.length) return result;
-  const { rows } = await relay.db.query(relay.sql.claim, [
-    limit,
-    relay.settings.leaseMs,
-    token,
-    JSON.stringify(ids),
-  ]);
+  const { rows } = await inTransaction(relay.db, async (tx) => {
+    await tx.query(relay.sql.planByIndex);
+    return await tx.query(relay.sql.claim, [
+      limit,
+      relay.settings.leaseMs,
+      token,
+      JSON.stringify(ids),
+    ]);
+  });
   const claimed = rows as ClaimedRow[];
   const skipped: string[] = [];
   const problems: unknown[] = [];

@@ -21,6 +21,13 @@ export interface OutboxStatements {
    */
   readonly claim: string;
   /**
+   * Run before `claim`, in its transaction: the planner then walks the
+   * partial index of pending rows in order and stops at the limit. On tables
+   * never analyzed (new, restored, or bulk-filled since autovacuum last ran)
+   * it otherwise reads and sorts every pending row for each claim.
+   */
+  readonly planByIndex: string;
+  /**
    * $1 lease token, $2 ids JSON → the rows this claim still holds, locked
    * until the transaction ends, in id order. It waits for the row locks
    * rather than skipping them: another relay's claim statement may hold one
@@ -147,6 +154,8 @@ export function outboxStatements(prefix: string): OutboxStatements {
       )
       SELECT id::text AS id, listener_id, attempts, body
       FROM claimed ORDER BY claimed.id`,
+    planByIndex: "SELECT set_config('enable_seqscan', 'off', true)," +
+      " set_config('enable_bitmapscan', 'off', true)",
     lock: `SELECT id::text AS id FROM ${publications}
       WHERE lease_token = $1::text::uuid
         AND id = ANY (ARRAY(

@@ -411,11 +411,18 @@ describe("batches: one transaction per listener's share, a savepoint per publica
     ]);
   });
 
-  it("leaves a share to its lease when no transaction can begin (the pool lends no client), and rejects saying how many", async () => {
+  it("leaves a share to its lease when no transaction can begin (the pool lends a client for the claim, then none), and rejects saying how many", async () => {
     const { outbox } = await fresh();
+    let lent = 0;
     const refusing: PgPoolLike = {
       query: (text, params) => db.query(text, params),
-      connect: () => Promise.reject(new Error("sorry, too many clients")),
+      connect: () =>
+        lent++ === 0
+          ? Promise.resolve({
+            query: (text: string, params?: unknown[]) => db.query(text, params),
+            release() {},
+          })
+          : Promise.reject(new Error("sorry, too many clients")),
     };
     const relay = new PostgresOutbox(refusing, {
       tablePrefix: outbox.tables.events.slice(0, -6),
@@ -437,5 +444,26 @@ describe("batches: one transaction per listener's share, a savepoint per publica
        WHERE status = 'pending' AND locked_until > now()`,
     );
     assert.deepEqual(leased, [{ n: 6 }]);
+  });
+
+  it("claims nothing when the pool lends no client at all, and rejects with its error", async () => {
+    const { outbox } = await fresh();
+    const refusing: PgPoolLike = {
+      query: (text, params) => db.query(text, params),
+      connect: () => Promise.reject(new Error("sorry, too many clients")),
+    };
+    const relay = new PostgresOutbox(refusing, {
+      tablePrefix: outbox.tables.events.slice(0, -6),
+    });
+    let runs = 0;
+    relay.registerAny("a", () => void runs++);
+    await storeIn(relay, jobs(3));
+    await assert.rejects(relay.processPending(), /too many clients/);
+    assert.equal(runs, 0);
+    const leased = await rows<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${outbox.tables.publications}
+       WHERE locked_until IS NOT NULL OR lease_token IS NOT NULL`,
+    );
+    assert.deepEqual(leased, [{ n: 0 }]);
   });
 });
