@@ -330,6 +330,8 @@ export class PostgresOutbox {
    * @param options The cut-off time.
    * @returns How many publications and events were deleted.
    * @throws {TypeError} When `olderThan` is not a valid Date.
+   * @throws {Error} When a concurrent `backfill` raced it 3 times (its
+   * foreign-key violation as `cause`); a later call purges what is left.
    */
   async purgeCompleted(options: PurgeOptions): Promise<PurgeResult> {
     checkOptions(options, ["olderThan"], "purgeCompleted");
