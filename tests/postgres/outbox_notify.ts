@@ -13,7 +13,7 @@ import { until } from "../_until.ts";
 import { inTransaction } from "./_transaction.ts";
 
 /** As `until`, with the 30 s a real server under load may need. */
-const waitFor = (done: () => Promise<boolean>, what: string) =>
+const waitFor = (done: () => boolean | Promise<boolean>, what: string) =>
   until(done, what, 30_000);
 
 let server: PostgresServer;
@@ -188,7 +188,7 @@ describe("PostgresOutbox wake-up on a real PostgreSQL server", () => {
       await pool.query("SELECT pg_terminate_backend($1)", [listening]);
       held.push(await taking);
       await waitFor(
-        async () => small.waitingCount === 1,
+        () => small.waitingCount === 1,
         "the listener waiting for a connection",
       );
       controller.abort();
@@ -199,8 +199,7 @@ describe("PostgresOutbox wake-up on a real PostgreSQL server", () => {
       assert.ok(stopped, "stopping waited for the pool");
       for (const client of held.splice(0)) client.release();
       await waitFor(
-        async () =>
-          small.waitingCount === 0 && small.idleCount === small.totalCount,
+        () => small.waitingCount === 0 && small.idleCount === small.totalCount,
         "every connection idle",
       );
       assert.deepEqual(await listeners(channel), []);
