@@ -218,13 +218,16 @@ async function statsOnBigTable(pool: pg.Pool) {
   }
   await fillCompleted((text) => pool.query(text), outbox, 1_000_000);
   const client = await pool.connect();
-  await client.query("BEGIN");
-  await outbox.store(
-    client,
-    Array.from({ length: 100 }, () => createEvent("fresh")),
-  );
-  await client.query("COMMIT");
-  client.release();
+  try {
+    await client.query("BEGIN");
+    await outbox.store(
+      client,
+      Array.from({ length: 100 }, () => createEvent("fresh")),
+    );
+    await client.query("COMMIT");
+  } finally {
+    client.release();
+  }
   const times: number[] = [];
   for (let round = 0; round < 22; round++) {
     const started = performance.now();

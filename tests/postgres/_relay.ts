@@ -4,9 +4,12 @@
 // context.tx, and (all modes but "restart") one row into
 // <tablePrefix>outside through the pool, outside context.tx, before it.
 // Mode "crash": leases of 1 s, and each listener run kills its own process
-// with SIGKILL now and then, either before writing (after the previous
-// publication's COMMIT, the rest of the batch still leased) or after writing
-// (before COMMIT); it says which on stderr first. Mode "ordered": the same
+// with SIGKILL now and then, either before its write through context.tx or
+// after it (before the savepoint that follows, or its transaction's COMMIT):
+// either way its transaction, with the earlier publications of its batch
+// that succeeded in it, rolls back, and the rows of the batch not yet
+// committed stay leased until their lease ends. It says which on stderr
+// first. Mode "ordered": the same
 // kills, with orderingKey = payload.key, and the listener writes
 // (key, n, listener) into <tablePrefix>ordered through context.tx. Mode
 // "steady": no kills, and it fails if publications stay pending for 10 s
