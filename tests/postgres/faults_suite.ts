@@ -3,26 +3,17 @@
 // Run with `deno task test:postgres`. The ledgers are kept outside the
 // outbox: a table written through context.tx, a map of runs, and the HTTP
 // server that stands for the dependency.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import pg from "pg";
+import type pg from "pg";
 import { createEvent, type DomainEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
-import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
+import { suiteServer } from "./_suite_server.ts";
 import { HOSTILE } from "../_hostile.ts";
 import { inTransaction } from "./_transaction.ts";
 
-let server: PostgresServer;
 let pool: pg.Pool;
-
-before(async () => {
-  server = await startPostgres();
-  pool = new pg.Pool({ connectionString: server.url, max: 4 });
-});
-after(async () => {
-  await pool?.end();
-  await server?.stop();
-});
+suiteServer(4, (started) => ({ pool } = started));
 
 async function store(outbox: PostgresOutbox, events: DomainEvent[]) {
   await inTransaction(pool, (client) => outbox.store(client, events));

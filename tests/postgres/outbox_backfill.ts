@@ -6,12 +6,13 @@
 // the fix backfill then rejected with PostgreSQL's foreign-key violation
 // (23503); if it skipped too much, the ledger (our own count of stored events
 // without the listener's publication) would be above zero.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import pg from "pg";
+import type pg from "pg";
 import { createEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
-import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
+import type { PostgresServer } from "../_servers/postgres.ts";
+import { suiteServer } from "./_suite_server.ts";
 import { until } from "../_until.ts";
 import { inTransaction } from "./_transaction.ts";
 
@@ -21,15 +22,7 @@ const waitFor = (done: () => Promise<boolean>, what: string) =>
 
 let server: PostgresServer;
 let pool: pg.Pool;
-
-before(async () => {
-  server = await startPostgres();
-  pool = new pg.Pool({ connectionString: server.url, max: 6 });
-});
-after(async () => {
-  await pool?.end();
-  await server?.stop();
-});
+suiteServer(6, (started) => ({ server, pool } = started));
 
 /** A migrated outbox of `prefix` with 5 events stored an hour ago, none of them published. */
 async function storedHourAgo(prefix: string) {

@@ -3,12 +3,13 @@
 // with pg_terminate_backend still delivers (polling, then a new LISTEN), and
 // one NOTIFY wakes 4 relays that run each publication once. The relays poll
 // once a minute where only the notification can explain a delivery.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
 import { createEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
-import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
+import type { PostgresServer } from "../_servers/postgres.ts";
+import { suiteServer } from "./_suite_server.ts";
 import { until } from "../_until.ts";
 import { inTransaction } from "./_transaction.ts";
 
@@ -18,18 +19,7 @@ const waitFor = (done: () => boolean | Promise<boolean>, what: string) =>
 
 let server: PostgresServer;
 let pool: pg.Pool;
-
-before(async () => {
-  server = await startPostgres();
-  pool = new pg.Pool({ connectionString: server.url, max: 20 });
-  // As pg asks of every application: an idle client the server ends (the
-  // server stopping) is reported here rather than thrown at the process.
-  pool.on("error", () => {});
-});
-after(async () => {
-  await pool?.end();
-  await server?.stop();
-});
+suiteServer(20, (started) => ({ server, pool } = started));
 
 /** The server processes that LISTEN on `channel`, by pid. */
 async function listeners(channel: string): Promise<number[]> {

@@ -8,29 +8,19 @@
 // claim's update, once statistics existed, scanned the table whole, and the
 // claim without statistics read and sorted every pending row.
 // failed({ newestFirst }) reads the index of failed rows backward.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import pg from "pg";
+import type pg from "pg";
 import { createEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
 import { outboxStatements } from "../../src/postgres/_statements.ts";
-import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
+import { suiteServer } from "./_suite_server.ts";
 import { inTransaction } from "./_transaction.ts";
 
 const BACKLOG = 20_000;
 
-let server: PostgresServer;
 let pool: pg.Pool;
-
-before(async () => {
-  server = await startPostgres();
-  pool = new pg.Pool({ connectionString: server.url, max: 4 });
-  pool.on("error", () => {});
-});
-after(async () => {
-  await pool?.end();
-  await server?.stop();
-});
+suiteServer(4, (started) => ({ pool } = started));
 
 async function planOf(statement: string, params: unknown[]): Promise<string> {
   const { rows } = await pool.query(`EXPLAIN ${statement}`, params);

@@ -4,27 +4,17 @@
 // cheap enough to escape JIT compilation. The time it
 // takes is a figure of `deno task bench:outbox`, not a test (timing fails on
 // a slow day; the pages read do not).
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import pg from "pg";
+import type pg from "pg";
 import { createEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
 import { statsStatement } from "../../src/postgres/_inspect.ts";
-import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
+import { suiteServer } from "./_suite_server.ts";
 import { inTransaction } from "./_transaction.ts";
 
-let server: PostgresServer;
 let pool: pg.Pool;
-
-before(async () => {
-  server = await startPostgres();
-  pool = new pg.Pool({ connectionString: server.url, max: 4 });
-  pool.on("error", () => {});
-});
-after(async () => {
-  await pool?.end();
-  await server?.stop();
-});
+suiteServer(4, (started) => ({ pool } = started));
 
 /** Fills the outbox with `count` completed publications, spread over 3 listeners. */
 export async function fillCompleted(

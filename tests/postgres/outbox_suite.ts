@@ -2,12 +2,13 @@
 // Run with `deno task test:postgres`: it starts a throwaway server on a free
 // loopback port (tests/_servers/postgres.ts) and stops it at the end. Not
 // named *_test.ts, so `deno task test` (which needs nothing installed) skips it.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
 import { createEvent, type DomainEvent } from "../../mod.ts";
 import { PostgresOutbox, type PostgresOutboxOptions } from "../../postgres.ts";
-import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
+import type { PostgresServer } from "../_servers/postgres.ts";
+import { suiteServer } from "./_suite_server.ts";
 import { inTransaction } from "./_transaction.ts";
 import { until } from "../_until.ts";
 // Wake-up on commit (issue #23), with its own server.
@@ -21,15 +22,7 @@ import "./outbox_plans.ts";
 
 let server: PostgresServer;
 let pool: pg.Pool;
-
-before(async () => {
-  server = await startPostgres();
-  pool = new pg.Pool({ connectionString: server.url, max: 4 });
-});
-after(async () => {
-  await pool?.end();
-  await server?.stop();
-});
+suiteServer(4, (started) => ({ server, pool } = started));
 
 /** A migrated outbox with an effects table, and `ids` registered as no-op listeners. */
 async function prepare(prefix: string, ids: string[]): Promise<PostgresOutbox> {
