@@ -1,7 +1,9 @@
-// One PostgreSQL server and one pool on it per real-server suite file.
+// One PostgreSQL server and one pool on it per real-server suite file, and
+// the wait for what such a server does.
 import { after, before } from "node:test";
 import pg from "pg";
 import { type PostgresServer, startPostgres } from "../_servers/postgres.ts";
+import { until } from "../_until.ts";
 
 /** What a suite file works with. */
 export interface SuiteServer {
@@ -32,4 +34,12 @@ export function suiteServer(
     await started?.pool.end();
     await started?.server.stop();
   });
+}
+
+/** As `until`, with the 30 s a real server under load may need. */
+export function waitFor(
+  done: () => boolean | Promise<boolean>,
+  what: string,
+): Promise<void> {
+  return until(done, what, 30_000);
 }

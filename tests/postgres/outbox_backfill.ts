@@ -12,13 +12,8 @@ import type pg from "pg";
 import { createEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
 import type { PostgresServer } from "../_servers/postgres.ts";
-import { suiteServer } from "./_suite_server.ts";
-import { until } from "../_until.ts";
+import { suiteServer, waitFor } from "./_suite_server.ts";
 import { inTransaction } from "./_transaction.ts";
-
-/** As `until`, with the 30 s a real server under load may need. */
-const waitFor = (done: () => Promise<boolean>, what: string) =>
-  until(done, what, 30_000);
 
 let server: PostgresServer;
 let pool: pg.Pool;
@@ -39,6 +34,38 @@ async function storedHourAgo(prefix: string) {
   const backfilling = new PostgresOutbox(pool, { tablePrefix: prefix });
   backfilling.registerAny("late", () => {});
   return { storing, backfilling, stored, ...storing.tables };
+}
+
+/**
+ * Inserts, on `on` (a client inside a transaction, to hold it uncommitted, or
+ * the pool), a pending publication of "late" for the event `eventId`.
+ */
+async function publishLate(
+  on: pg.Pool | pg.PoolClient,
+  tables: { readonly events: string; readonly publications: string },
+  eventId: string,
+): Promise<void> {
+  await on.query(
+    `INSERT INTO ${tables.publications} (event_id, listener_id, ordering_key)
+     SELECT event_id, 'late', ordering_key FROM ${tables.events}
+     WHERE event_id = $1::uuid`,
+    [eventId],
+  );
+}
+
+/** Inserts a publication of "done" for the event `eventId`, completed an hour ago. */
+async function completedAnHourAgo(
+  tables: { readonly events: string; readonly publications: string },
+  eventId: string,
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO ${tables.publications}
+       (event_id, listener_id, ordering_key, status, completed_at)
+     SELECT event_id, 'done', ordering_key, 'completed',
+       now() - interval '1 hour'
+     FROM ${tables.events} WHERE event_id = $1::uuid`,
+    [eventId],
+  );
 }
 
 /** How many events are stored, and how many of them lack a publication of "late". */
@@ -73,51 +100,27 @@ describe("backfill racing purgeCompleted", () => {
   it("never rejects with a raw error, and every event left has its publication", async () => {
     const rounds = 20;
     for (let round = 0; round < rounds; round++) {
-      const prefix = `race${round}_`;
-      const storing = new PostgresOutbox(pool, { tablePrefix: prefix });
-      await storing.migrate();
-      const { events, publications } = storing.tables;
-      const stored = Array.from(
-        { length: 5 },
-        (_, n) => createEvent("race.event", { n }),
-      );
-      const client = await pool.connect();
-      try {
-        await client.query("BEGIN");
-        await storing.store(client, stored);
-        await client.query("COMMIT");
-      } finally {
-        client.release();
-      }
+      const { storing, backfilling, stored, events, publications } =
+        await storedHourAgo(`race${round}_`);
       // The first event (lowest seq) is recent, so the purge keeps it; the
       // others are old and have no publication, so the purge deletes them.
       await pool.query(
-        `UPDATE ${events} SET stored_at = CASE WHEN event_id = $1::uuid
-           THEN now() + interval '1 hour' ELSE now() - interval '1 hour' END`,
+        `UPDATE ${events} SET stored_at = now() + interval '1 hour'
+         WHERE event_id = $1::uuid`,
         [stored[0]!.eventId],
       );
-      const backfilling = new PostgresOutbox(pool, { tablePrefix: prefix });
-      backfilling.registerAny("late", () => {});
       const holder = await pool.connect();
       try {
         await holder.query("BEGIN");
-        await holder.query(
-          `INSERT INTO ${publications} (event_id, listener_id, ordering_key)
-           SELECT event_id, 'late', ordering_key FROM ${events}
-           WHERE event_id = $1::uuid`,
-          [stored[0]!.eventId],
-        );
+        await publishLate(holder, { events, publications }, stored[0]!.eventId);
         const backfill = backfilling.backfill("late").then(
           (count) => ({ count }),
           (error: unknown) => ({ error }),
         );
-        await waitFor(async () => {
-          const { rows } = await pool.query(
-            "SELECT count(*)::int AS n FROM pg_stat_activity" +
-              " WHERE wait_event_type = 'Lock' AND query LIKE 'WITH created AS%'",
-          );
-          return (rows[0] as { n: number }).n === 1;
-        }, "backfill waiting on the held publication");
+        await waitFor(
+          backfillWaits,
+          "backfill waiting on the held publication",
+        );
         const purged = await storing.purgeCompleted({ olderThan: new Date() });
         assert.deepEqual(purged, { publications: 0, events: 4 });
         // Half the rounds commit the held publication, half roll it back.
@@ -131,14 +134,10 @@ describe("backfill racing purgeCompleted", () => {
       } finally {
         holder.release();
       }
-      const { rows } = await pool.query(
-        `SELECT (SELECT count(*) FROM ${events})::int AS events,
-           (SELECT count(*) FROM ${events} AS e WHERE NOT EXISTS (
-             SELECT 1 FROM ${publications} AS p
-             WHERE p.event_id = e.event_id AND p.listener_id = 'late'))::int
-             AS missing`,
-      );
-      assert.deepEqual(rows[0], { events: 1, missing: 0 });
+      assert.deepEqual(await ledger(events, publications), {
+        events: 1,
+        missing: 0,
+      });
     }
   });
 
@@ -153,12 +152,7 @@ describe("backfill racing purgeCompleted", () => {
     const holder = await pool.connect();
     try {
       await holder.query("BEGIN");
-      await holder.query(
-        `INSERT INTO ${publications} (event_id, listener_id, ordering_key)
-         SELECT event_id, 'late', ordering_key FROM ${events}
-         WHERE event_id = $1::uuid`,
-        [stored[4]!.eventId],
-      );
+      await publishLate(holder, { events, publications }, stored[4]!.eventId);
       const backfill = backfilling.backfill("late");
       await waitFor(backfillWaits, "backfill waiting on the fifth event");
       const purged = await storing.purgeCompleted({ olderThan: new Date() });
@@ -186,14 +180,7 @@ describe("backfill racing purgeCompleted", () => {
   it("a backfill committing inside a running purge: purge retries and deletes no event backfill covered", async () => {
     const { storing, backfilling, stored, events, publications } =
       await storedHourAgo("inside_");
-    await pool.query(
-      `INSERT INTO ${publications}
-         (event_id, listener_id, ordering_key, status, completed_at)
-       SELECT event_id, 'done', ordering_key, 'completed',
-         now() - interval '1 hour'
-       FROM ${events} WHERE event_id = $1::uuid`,
-      [stored[0]!.eventId],
-    );
+    await completedAnHourAgo({ events, publications }, stored[0]!.eventId);
     const holder = await pool.connect();
     let purge: Promise<{ purged: unknown } | { error: unknown }>;
     try {
@@ -240,14 +227,7 @@ describe("backfill racing purgeCompleted", () => {
       "thrice_",
     );
     await pool.query("CREATE EXTENSION IF NOT EXISTS dblink");
-    await pool.query(
-      `INSERT INTO ${publications}
-         (event_id, listener_id, ordering_key, status, completed_at)
-       SELECT event_id, 'done', ordering_key, 'completed',
-         now() - interval '1 hour'
-       FROM ${events} WHERE event_id = $1::uuid`,
-      [stored[0]!.eventId],
-    );
+    await completedAnHourAgo({ events, publications }, stored[0]!.eventId);
     const backfillOne = `INSERT INTO ${publications}
       (event_id, listener_id, ordering_key)
       SELECT event_id, 'late', ordering_key FROM ${events} AS e

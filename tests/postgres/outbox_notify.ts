@@ -9,13 +9,8 @@ import pg from "pg";
 import { createEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
 import type { PostgresServer } from "../_servers/postgres.ts";
-import { suiteServer } from "./_suite_server.ts";
-import { until } from "../_until.ts";
+import { suiteServer, waitFor } from "./_suite_server.ts";
 import { inTransaction } from "./_transaction.ts";
-
-/** As `until`, with the 30 s a real server under load may need. */
-const waitFor = (done: () => boolean | Promise<boolean>, what: string) =>
-  until(done, what, 30_000);
 
 let server: PostgresServer;
 let pool: pg.Pool;
