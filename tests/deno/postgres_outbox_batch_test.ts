@@ -10,9 +10,11 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createEvent, type DomainEvent } from "../../mod.ts";
 import {
+  type OutboxHandler,
   type PgPoolLike,
   PostgresOutbox,
   type PostgresOutboxOptions,
+  type SqlQueryable,
 } from "../../postgres.ts";
 import { outboxFixture, tablePrefixOf } from "./_outbox_fixture.ts";
 
@@ -31,6 +33,37 @@ async function fresh(
   return { outbox, effects };
 }
 
+/** Writes the ledger row of one run: its n, its listener and its transaction. */
+async function writeEffect(
+  tx: SqlQueryable,
+  effects: string,
+  n: number,
+  listenerId: string,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO ${effects} (n, listener, txid) VALUES ($1, $2, txid_current())`,
+    [n, listenerId],
+  );
+}
+
+/**
+ * A listener that counts its runs of each n in `runs`, writes its ledger row,
+ * then throws when `fails(n, run)` holds.
+ */
+function countingWriter(
+  effects: string,
+  runs: Map<number, number>,
+  fails: (n: number, run: number) => boolean,
+): OutboxHandler {
+  return async (event, { tx, listenerId }) => {
+    const n = event.payload.n as number;
+    const run = (runs.get(n) ?? 0) + 1;
+    runs.set(n, run);
+    await writeEffect(tx, effects, n, listenerId);
+    if (fails(n, run)) throw new Error(`n = ${n} fails at run ${run}`);
+  };
+}
+
 function jobs(count: number): DomainEvent[] {
   return Array.from({ length: count }, (_, n) => createEvent("job", { n }));
 }
@@ -46,15 +79,10 @@ describe("batches: one transaction per listener's share, a savepoint per publica
   it("rolls back a failing publication's context.tx writes while its neighbours in the same transaction commit and complete, 50 at most per transaction", async () => {
     const { outbox, effects } = await fresh({ maxAttempts: 3 });
     const runs = new Map<number, number>();
-    outbox.registerAny("writer", async (event, { tx, listenerId }) => {
-      const n = event.payload.n as number;
-      runs.set(n, (runs.get(n) ?? 0) + 1);
-      await tx.query(
-        `INSERT INTO ${effects} (n, listener, txid) VALUES ($1, $2, txid_current())`,
-        [n, listenerId],
-      );
-      if (n === 2 && runs.get(n) === 1) throw new Error("n = 2 fails once");
-    });
+    outbox.registerAny(
+      "writer",
+      countingWriter(effects, runs, (n, run) => n === 2 && run === 1),
+    );
     await storeIn(outbox, jobs(60));
     assert.deepEqual(await outbox.processPending(), {
       completed: 59,
@@ -104,15 +132,10 @@ describe("batches: one transaction per listener's share, a savepoint per publica
     });
     const failing = new Set([0, 7, 8, 19]); // first, middle, a pair, last
     const runs = new Map<number, number>();
-    outbox.registerAny("writer", async (event, { tx, listenerId }) => {
-      const n = event.payload.n as number;
-      runs.set(n, (runs.get(n) ?? 0) + 1);
-      await tx.query(
-        `INSERT INTO ${effects} (n, listener, txid) VALUES ($1, $2, txid_current())`,
-        [n, listenerId],
-      );
-      if (failing.has(n)) throw new Error(`n = ${n} always fails`);
-    });
+    outbox.registerAny(
+      "writer",
+      countingWriter(effects, runs, (n) => failing.has(n)),
+    );
     await storeIn(outbox, jobs(20));
     assert.deepEqual(await outbox.processPending({ limit: 20 }), {
       completed: 16,
@@ -148,10 +171,7 @@ describe("batches: one transaction per listener's share, a savepoint per publica
     const { outbox, effects } = await fresh({ maxAttempts: 1 });
     outbox.registerAny("writer", async (event, { tx, listenerId }) => {
       const n = event.payload.n as number;
-      await tx.query(
-        `INSERT INTO ${effects} (n, listener, txid) VALUES ($1, $2, txid_current())`,
-        [n, listenerId],
-      );
+      await writeEffect(tx, effects, n, listenerId);
       if (n === 1) {
         // Swallowed: the transaction is aborted, the listener returns.
         await tx.query("SELECT 1 / 0").catch(() => {});
@@ -195,10 +215,7 @@ describe("batches: one transaction per listener's share, a savepoint per publica
     outbox.registerAny("writer", async (event, { tx, listenerId }) => {
       const n = event.payload.n as number;
       runs.push(n);
-      await tx.query(
-        `INSERT INTO ${effects} (n, listener, txid) VALUES ($1, $2, txid_current())`,
-        [n, listenerId],
-      );
+      await writeEffect(tx, effects, n, listenerId);
     });
     await storeIn(outbox, jobs(4));
     // Completing every claimed id at the end of the batch (instead of the
@@ -283,10 +300,7 @@ describe("batches: one transaction per listener's share, a savepoint per publica
     for (const id of ["audit", "email"]) {
       outbox.registerAny(id, async (event, { tx, listenerId }) => {
         const n = event.payload.n as number;
-        await tx.query(
-          `INSERT INTO ${effects} (n, listener, txid) VALUES ($1, $2, txid_current())`,
-          [n, listenerId],
-        );
+        await writeEffect(tx, effects, n, listenerId);
         if (listenerId === "email" && n === 0) throw new Error("bounced");
       });
     }
@@ -382,10 +396,7 @@ describe("batches: one transaction per listener's share, a savepoint per publica
       outbox.registerAny(id, async (event, { tx, listenerId }) => {
         const n = event.payload.n as number;
         runs.set(`${id} ${n}`, (runs.get(`${id} ${n}`) ?? 0) + 1);
-        await tx.query(
-          `INSERT INTO ${effects} (n, listener, txid) VALUES ($1, $2, txid_current())`,
-          [n, listenerId],
-        );
+        await writeEffect(tx, effects, n, listenerId);
         if (id === "writer" && n % 7 === 3) throw new Error(`no ${n}`);
       });
     }
