@@ -169,7 +169,13 @@ async function drain(
   await Promise.all(children.map((child) => child.stop()));
   await new Promise((resolve) => setTimeout(resolve, 500));
   const server = cpuMs(postmaster, true) - serverBefore;
-  return { rate: JOBS / seconds, cpu: (used + server) * 1000 / JOBS };
+  const drained = { rate: JOBS / seconds, cpu: (used + server) * 1000 / JOBS };
+  console.error(
+    `drained ${table} with ${children.length} process(es): ${
+      Math.round(drained.rate)
+    }/s, ${Math.round(drained.cpu)} µs of CPU per job`,
+  );
+  return drained;
 }
 
 async function outboxDrain(
