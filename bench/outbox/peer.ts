@@ -20,6 +20,11 @@ const CONCURRENCIES = [1, 10];
  * median over rounds (BENCH_DRAIN_ROUNDS, default 3).
  */
 const DRAIN_ROUNDS = Number(Deno.env.get("BENCH_DRAIN_ROUNDS") ?? 3);
+if (!Number.isInteger(DRAIN_ROUNDS) || DRAIN_ROUNDS < 1) {
+  throw new TypeError(
+    "BENCH_DRAIN_ROUNDS: a whole number of rounds, at least 1",
+  );
+}
 const TICKS = 200;
 const TICK_MS = 5;
 const here = (file: string) => new URL(file, import.meta.url).pathname;
