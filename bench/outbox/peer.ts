@@ -9,7 +9,7 @@ import type pg from "pg";
 import { runMigrations } from "graphile-worker";
 import { createEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
-import { fillCompleted } from "../../tests/postgres/outbox_stats.ts";
+import { fillCompleted } from "../../tests/postgres/_fill_completed.ts";
 
 const JOBS = 10_000;
 /** The relays' `concurrency`: the default, then graphile-worker's. */
