@@ -12,7 +12,8 @@
  * 3. bench/outbox/peer.ts (issue #23): creation-to-listener latency, drain
  *    throughput against graphile-worker (concurrency 10) in separate
  *    processes, the relays on default options and then at `concurrency: 10`
- *    (with `limit: 500`), as the table says, and
+ *    (with `limit: 500`), as the table says (the median of 3 rounds, each
+ *    running every row once; BENCH_DRAIN_ROUNDS sets how many), and
  *    outbox.stats() over 1,000,000 completed publications.
  *
  * The server runs with fsync off (the store rounds and stats() measure the

@@ -12,29 +12,10 @@ import { PostgresOutbox } from "../../postgres.ts";
 import { statsStatement } from "../../src/postgres/_inspect.ts";
 import { suiteServer } from "./_suite_server.ts";
 import { inTransaction } from "./_transaction.ts";
+import { fillCompleted } from "./_fill_completed.ts";
 
 let pool: pg.Pool;
 suiteServer(4, (started) => ({ pool } = started));
-
-/** Fills the outbox with `count` completed publications, spread over 3 listeners. */
-export async function fillCompleted(
-  query: (text: string) => Promise<unknown>,
-  outbox: PostgresOutbox,
-  count: number,
-): Promise<void> {
-  const { events, publications } = outbox.tables;
-  await query(
-    `INSERT INTO ${events} (event_id, event_type, occurred_at, body)
-     SELECT gen_random_uuid(), 'bulk', now(), '{}' FROM generate_series(1, ${count})`,
-  );
-  await query(
-    `INSERT INTO ${publications} (event_id, listener_id, status, completed_at)
-     SELECT event_id, (ARRAY['audit', 'email', 'search'])[1 + (hashtext(event_id::text) & 1023) % 3],
-       'completed', now()
-     FROM ${events}`,
-  );
-  await query(`VACUUM ANALYZE ${publications}`);
-}
 
 describe("PostgresOutbox.stats on a real PostgreSQL server", () => {
   it("with 1,000,000 completed publications, reads under 1% of the table's pages", async () => {
