@@ -171,11 +171,10 @@ async function relayThroughput(
   for (const id of LISTENERS) outbox.registerAny(id, () => {});
   const all = events(Math.ceil(publications / LISTENERS.length));
   for (let start = 0; start < all.length; start += 500) {
-    const client = await setup.connect();
-    await client.query("BEGIN");
-    await outbox.store(client, all.slice(start, start + 500));
-    await client.query("COMMIT");
-    client.release();
+    await inTransaction(
+      setup,
+      (client) => outbox.store(client, all.slice(start, start + 500)),
+    );
   }
   const pools = Array.from(
     { length: relays },

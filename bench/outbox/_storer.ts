@@ -5,6 +5,7 @@
 // The outbox's events carry their n; graphile-worker's jobs carry n and
 // `at`, the Date.now() of their creation.
 import pg from "pg";
+import { inTransaction } from "../../tests/postgres/_transaction.ts";
 import { createEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
 
@@ -27,13 +28,9 @@ for (let n = 0; n < Number(count); n++) {
     );
     continue;
   }
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    await outbox!.store(client, createEvent("bench.tick", { n }));
-    await client.query("COMMIT");
-  } finally {
-    client.release();
-  }
+  await inTransaction(
+    pool,
+    (client) => outbox!.store(client, createEvent("bench.tick", { n })),
+  );
 }
 await pool.end();

@@ -10,6 +10,7 @@ import { runMigrations } from "graphile-worker";
 import { createEvent } from "../../mod.ts";
 import { PostgresOutbox } from "../../postgres.ts";
 import { fillCompleted } from "../../tests/postgres/_fill_completed.ts";
+import { inTransaction } from "../../tests/postgres/_transaction.ts";
 
 const JOBS = 10_000;
 /** The relays' `concurrency`: the default, then graphile-worker's. */
@@ -193,17 +194,14 @@ async function outboxDrain(
   const prefix = `drain${relays}_${concurrency}_${round}_`;
   const outbox = await outboxTables(pool, prefix);
   for (let start = 0; start < JOBS; start += 500) {
-    const client = await pool.connect();
-    await client.query("BEGIN");
-    await outbox.store(
-      client,
-      Array.from(
-        { length: 500 },
-        (_, n) => createEvent("bench.job", { n: start + n }),
-      ),
-    );
-    await client.query("COMMIT");
-    client.release();
+    await inTransaction(pool, (client) =>
+      outbox.store(
+        client,
+        Array.from(
+          { length: 500 },
+          (_, n) => createEvent("bench.job", { n: start + n }),
+        ),
+      ));
   }
   const children = await Promise.all(
     Array.from(
@@ -241,17 +239,11 @@ async function statsOnBigTable(pool: pg.Pool) {
     outbox.registerAny(id, () => {});
   }
   await fillCompleted((text) => pool.query(text), outbox, 1_000_000);
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    await outbox.store(
+  await inTransaction(pool, (client) =>
+    outbox.store(
       client,
       Array.from({ length: 100 }, () => createEvent("fresh")),
-    );
-    await client.query("COMMIT");
-  } finally {
-    client.release();
-  }
+    ));
   const times: number[] = [];
   for (let round = 0; round < 22; round++) {
     const started = performance.now();
