@@ -43,15 +43,10 @@ import {
   type PostgresServer,
   startPostgres,
 } from "../tests/_servers/postgres.ts";
-import { peerFigures } from "./outbox/peer.ts";
+import { median, peerFigures } from "./outbox/peer.ts";
 
 const LISTENERS = ["email", "crm", "audit"];
 const ROUNDS = 15;
-
-function median(values: number[]): number {
-  const sorted = values.toSorted((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
 
 function events(count: number): DomainEvent[] {
   return Array.from(

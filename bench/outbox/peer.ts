@@ -256,8 +256,10 @@ async function statsOnBigTable(pool: pg.Pool) {
 
 const met = (ok: boolean) => ok ? "met" : "not met";
 
-const middle = (values: number[]) =>
-  percentile(values.toSorted((a, b) => a - b), 0.5);
+/** The median of `values` (the upper middle one of an even count). */
+export function median(values: number[]): number {
+  return percentile(values.toSorted((a, b) => a - b), 0.5);
+}
 
 /**
  * Runs the figures of issue #23 on the server at `url`, whose data directory
@@ -335,15 +337,15 @@ async function figures(
     for (const concurrency of CONCURRENCIES) {
       const o = rounds.map((rates) => rates[`o${processes}c${concurrency}`]!);
       const ratios = o.map((drained, at) => drained.rate / g[at]!.rate);
-      const ratio = middle(ratios);
+      const ratio = median(ratios);
       const [gCpu, oCpu] = [
-        middle(g.map((d) => d.cpu)),
-        middle(o.map((d) => d.cpu)),
+        median(g.map((d) => d.cpu)),
+        median(o.map((d) => d.cpu)),
       ];
       lines.push(
         `| ${processes} | ${concurrency} | ${
-          rate(middle(g.map((d) => d.rate)))
-        } | ${rate(middle(o.map((d) => d.rate)))} | ${ratio.toFixed(2)}× (${
+          rate(median(g.map((d) => d.rate)))
+        } | ${rate(median(o.map((d) => d.rate)))} | ${ratio.toFixed(2)}× (${
           Math.min(...ratios).toFixed(2)
         }–${Math.max(...ratios).toFixed(2)}) | ≥ ${goal}×: ${
           met(ratio >= goal)
